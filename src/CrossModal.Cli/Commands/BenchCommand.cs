@@ -1,0 +1,14 @@
+using System.CommandLine;
+
+namespace CrossModal.Cli.Commands;
+
+/// <summary><c>crossmodal bench …</c>: in-process speed measurements.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Measure the speed of CrossModal's kernels and training steps on this machine.");
+        bench.Subcommands.Add(BenchGemmCommand.Create());
+        return bench;
+    }
+}

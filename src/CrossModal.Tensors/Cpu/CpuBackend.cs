@@ -1,0 +1,143 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace CrossModal.Tensors.Cpu;
+
+/// <summary>
+/// The managed CPU backend: tensors in pinned managed arrays, GEMM by the blocked SIMD kernel in <see cref="Gemm"/>
+/// (or OpenBLAS when selected), element-wise work by <see cref="TensorPrimitives"/>.
+/// </summary>
+public sealed class CpuBackend : IComputeBackend
+{
+    /// <summary>A process-wide default instance using all cores.</summary>
+    public static CpuBackend Default { get; } = new();
+
+    /// <inheritdoc />
+    public string Name => "cpu";
+
+    /// <summary>The span of a CPU tensor's elements. Only CPU kernels and tests use this; models go through the backend.</summary>
+    /// <param name="tensor">A tensor owned by a CPU backend.</param>
+    internal static Span<float> Span(Tensor tensor)
+    {
+        if (tensor.Storage is not CpuStorage storage)
+        {
+            throw new ArgumentException($"{tensor} is not stored on the CPU backend.", nameof(tensor));
+        }
+
+        return storage.Data.AsSpan((int)tensor.Offset, (int)tensor.Length);
+    }
+
+    /// <inheritdoc />
+    public Tensor Allocate(params int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var count = TensorShape.ElementCount(shape);
+        return new Tensor(this, new CpuStorage(count), 0, (int[])shape.Clone());
+    }
+
+    /// <inheritdoc />
+    public void Upload(ReadOnlySpan<float> source, Tensor destination)
+    {
+        var dst = Span(destination);
+        if (source.Length != dst.Length)
+        {
+            throw new ArgumentException($"Expected {dst.Length} values for {destination} but got {source.Length}.", nameof(source));
+        }
+
+        source.CopyTo(dst);
+    }
+
+    /// <inheritdoc />
+    public void Download(Tensor source, Span<float> destination)
+    {
+        var src = Span(source);
+        if (destination.Length != src.Length)
+        {
+            throw new ArgumentException($"Expected a buffer of {src.Length} values for {source} but got {destination.Length}.", nameof(destination));
+        }
+
+        src.CopyTo(destination);
+    }
+
+    /// <inheritdoc />
+    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha = 1f, float beta = 0f)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(c);
+        if (a.Rank != b.Rank || a.Rank != c.Rank || a.Rank is < 2 or > 3)
+        {
+            throw new ArgumentException($"MatMul needs operands of equal rank 2 or 3; got {a}, {b}, {c}.");
+        }
+
+        var batch = a.Rank == 3 ? a.Dim(0) : 1;
+        if (a.Rank == 3 && (b.Dim(0) != batch || c.Dim(0) != batch))
+        {
+            throw new ArgumentException($"Batch sizes differ: {a}, {b}, {c}.");
+        }
+
+        int aRows = a.Dim(-2), aCols = a.Dim(-1), bRows = b.Dim(-2), bCols = b.Dim(-1);
+        var m = transposeA ? aCols : aRows;
+        var k = transposeA ? aRows : aCols;
+        var kb = transposeB ? bCols : bRows;
+        var n = transposeB ? bRows : bCols;
+        if (k != kb || c.Dim(-2) != m || c.Dim(-1) != n)
+        {
+            throw new ArgumentException(
+                $"Shapes do not multiply: op(A) is {m}×{k}, op(B) is {kb}×{n}, C is {c.Dim(-2)}×{c.Dim(-1)}.");
+        }
+
+        Gemm.MultiplyBatched(
+            transposeA, transposeB, m, n, k, alpha,
+            Span(a), aCols, (long)aRows * aCols,
+            Span(b), bCols, (long)bRows * bCols,
+            beta, Span(c), n, (long)m * n,
+            batch);
+    }
+
+    /// <inheritdoc />
+    public void Fill(Tensor tensor, float value) => Span(tensor).Fill(value);
+
+    /// <inheritdoc />
+    public void Copy(Tensor source, Tensor destination)
+    {
+        var src = Span(source);
+        var dst = Span(destination);
+        if (src.Length != dst.Length)
+        {
+            throw new ArgumentException($"Cannot copy {source} into {destination}: element counts differ.");
+        }
+
+        src.CopyTo(dst);
+    }
+
+    /// <inheritdoc />
+    public void Add(Tensor x, Tensor y, Tensor destination) => TensorPrimitives.Add(Span(x), Span(y), Span(destination));
+
+    /// <inheritdoc />
+    public void Axpy(float alpha, Tensor x, Tensor y)
+    {
+        var ys = Span(y);
+        TensorPrimitives.MultiplyAdd(Span(x), alpha, ys, ys);
+    }
+
+    /// <inheritdoc />
+    public void Scale(Tensor tensor, float alpha)
+    {
+        var s = Span(tensor);
+        TensorPrimitives.Multiply(s, alpha, s);
+    }
+
+    /// <inheritdoc />
+    public float Sum(Tensor tensor) => TensorPrimitives.Sum(Span(tensor));
+
+    /// <inheritdoc />
+    public void Synchronize()
+    {
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+}
