@@ -123,7 +123,16 @@ internal sealed class SafeTensorsHeader
 
         using (document)
         {
-            return Validate(source, document.RootElement, dataStart, dataLength);
+            try
+            {
+                return Validate(source, document.RootElement, dataStart, dataLength);
+            }
+            catch (InvalidOperationException e)
+            {
+                // JsonDocument parses \u escapes lazily: an unpaired surrogate such as "\ud800" only fails when the
+                // string is read (serde_json, in the reference implementation, rejects it while parsing).
+                throw Fail(source, $"the header holds a string that is not valid Unicode ({e.Message})");
+            }
         }
     }
 

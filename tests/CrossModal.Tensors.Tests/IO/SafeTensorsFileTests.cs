@@ -219,6 +219,10 @@ public class SafeTensorsFileTests
             { "duplicate field", SafeTensors("""{"w":{"dtype":"F32","dtype":"F16","shape":[2],"data_offsets":[0,8]}}""", eight), "has two 'dtype' fields" },
             { "metadata not strings", SafeTensors("""{"__metadata__":{"a":1},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", eight), "metadata value 'a' is not a string" },
             { "metadata not object", SafeTensors("""{"__metadata__":[],"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", eight), "'__metadata__' is not an object" },
+            { "lone surrogate in a name", SafeTensors("""{"\ud800":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", eight), "string that is not valid Unicode" },
+            { "lone surrogate in metadata", SafeTensors("""{"__metadata__":{"k":"\udc00x"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", eight), "string that is not valid Unicode" },
+            { "lone surrogate in a dtype", SafeTensors("""{"w":{"dtype":"F\ud83d","shape":[2],"data_offsets":[0,8]}}""", eight), "string that is not valid Unicode" },
+            { "bad escape", SafeTensors("""{"w\x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}""", eight), "not valid JSON" },
             { "deep nesting", SafeTensors("{\"__metadata__\":" + new string('[', 100) + new string(']', 100) + "}", []), "not valid JSON" },
         };
     }
