@@ -351,7 +351,7 @@ public class MutationFuzzTests
     /// mutant gets past the length check and exercises the parser and validator.</summary>
     private static byte[] Rebuild(byte[] bytes, bool isNpy, int headerStart, int headerEnd, string header, bool keepLength)
     {
-        var text = isNpy ? Encoding.Latin1.GetBytes(header) : Encoding.Latin1.GetBytes(header);
+        var text = Encoding.Latin1.GetBytes(header); // the header was decoded as Latin-1, so unedited bytes round-trip exactly
         byte[] result = [.. bytes.AsSpan(0, headerStart), .. text, .. bytes.AsSpan(headerEnd)];
         if (!keepLength)
         {
