@@ -19,7 +19,7 @@ public class GemmTests
 
     /// <summary>
     /// Every value 1…67 appears once as m, once as n and once as k (two coprime-stride permutations of 1…67), plus
-    /// sizes on both sides of the block boundaries of the two kernels (Mr 6/12, Nr 16/32, Kc 256, Mc 144, Nc 4080) and
+    /// sizes on both sides of the block boundaries of the two kernels (Mr 6/12, Nr 16/32, Kc 256/384, Mc 144, Nc 4064/4080) and
     /// two larger shapes that take the multi-threaded path.
     /// </summary>
     public static IEnumerable<(int M, int N, int K)> Shapes()
@@ -32,6 +32,9 @@ public class GemmTests
         yield return (5, 15, 255);
         yield return (6, 16, 256);
         yield return (7, 17, 257);
+        yield return (6, 16, 383);
+        yield return (7, 15, 384);
+        yield return (5, 17, 385);
         yield return (11, 31, 511);
         yield return (13, 33, 513);
         yield return (143, 47, 20);
