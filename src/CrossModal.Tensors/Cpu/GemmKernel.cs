@@ -44,8 +44,8 @@ internal readonly record struct GemmBlocking(int Mr, int Nr, int Kc, int Mc, int
     /// <summary>The blocking of <paramref name="kernel"/> (which must not be <see cref="GemmKernel.Auto"/>).</summary>
     public static GemmBlocking For(GemmKernel kernel) => kernel == GemmKernel.Vector512 ? Avx512 : Avx2;
 
-    /// <summary>Floats a per-thread packed-A buffer needs for any kernel.</summary>
-    public static int MaxPackA => System.Math.Max(Avx2.Mc * Avx2.Kc, Avx512.Mc * Avx512.Kc);
+    /// <summary>Floats a per-thread packed-A buffer needs for any kernel (plus slack for the 8-wide stores of packing).</summary>
+    public static int MaxPackA => System.Math.Max(Avx2.Mc * Avx2.Kc, Avx512.Mc * Avx512.Kc) + 16;
 
     /// <summary>Floats a packed-B buffer needs for any kernel.</summary>
     public static int MaxPackB => System.Math.Max(Avx2.Kc * Avx2.Nc, Avx512.Kc * Avx512.Nc);

@@ -82,6 +82,31 @@ public class GemmTests
         Assert.Equal(one, all);
     }
 
+    [Fact]
+    public void Concurrent_callers_get_correct_results()
+    {
+        // Callers that find the worker pool busy run on their own thread; all of them must still be right.
+        const int m = 200, n = 190, k = 180, callers = 4;
+        var rng = new Random(13);
+        var a = RandomValues(rng, m * k);
+        var b = RandomValues(rng, k * n);
+        var expected = new float[m * n];
+        Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, expected, n, maxThreads: 1);
+        var results = new float[callers][];
+        System.Threading.Tasks.Parallel.For(0, callers, i =>
+        {
+            for (var rep = 0; rep < 5; rep++)
+            {
+                results[i] = new float[m * n];
+                Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, results[i], n);
+            }
+        });
+        foreach (var r in results)
+        {
+            Assert.Equal(expected, r);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Layouts))]
     public void Batched_matches_reference_for_many_small_and_few_large_products(bool ta, bool tb)
