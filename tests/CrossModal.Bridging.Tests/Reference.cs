@@ -286,22 +286,11 @@ internal static class TestData
     /// <summary>The 500 real COCO val2017 pairs (CLIP ViT-B/16).</summary>
     public static (EmbeddingMatrix Images, EmbeddingMatrix Texts) CocoPairs => Coco.Value;
 
-    // TEMP until the io branch lands: a little-endian float32 C-order .npy body.
-    private static float[] ReadNpyFloat32(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        var headerLength = bytes[8] | (bytes[9] << 8);
-        var offset = 10 + headerLength;
-        var result = new float[(bytes.Length - offset) / 4];
-        Buffer.BlockCopy(bytes, offset, result, 0, result.Length * 4);
-        return result;
-    }
-
     public static (EmbeddingMatrix Images, EmbeddingMatrix Texts) LoadPairs(string file)
     {
-        var data = ReadNpyFloat32(Path.Combine(CocoDirectory, file));
+        var array = CrossModal.Tensors.IO.NpyFile.Read(Path.Combine(CocoDirectory, file));
+        Assert.Equal(new[] { 2, 500, 512 }, array.Shape);
         var half = 500 * 512;
-        Assert.Equal(2 * half, data.Length);
-        return (new EmbeddingMatrix(data[..half], 500, 512), new EmbeddingMatrix(data[half..], 500, 512));
+        return (new EmbeddingMatrix(array.Data[..half], 500, 512), new EmbeddingMatrix(array.Data[half..], 500, 512));
     }
 }

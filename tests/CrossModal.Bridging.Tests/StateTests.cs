@@ -67,3 +67,39 @@ public class StateTests
         Assert.Contains("image_mean", e.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Bridge state through a safetensors file.</summary>
+public class StateFileTests : IDisposable
+{
+    private readonly string _directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "crossmodal-bridge-" + Guid.NewGuid().ToString("N"));
+
+    public StateFileTests() => System.IO.Directory.CreateDirectory(_directory);
+
+    public void Dispose() => System.IO.Directory.Delete(_directory, recursive: true);
+
+    [Fact]
+    public void Saved_pipeline_loads_with_identical_outputs()
+    {
+        var (images, texts) = TestData.Paired(30, 10, seed: 60);
+        var c3 = BridgePresets.Create(BridgePreset.CloseLinear);
+        c3.Fit(new BridgeFitData { PairedTexts = texts, PairedImages = images });
+        var path = System.IO.Path.Combine(_directory, "c3.bridge.safetensors");
+        BridgeStateFile.Save(path, c3);
+        var loaded = BridgeStateFile.LoadPipeline(path);
+        Assert.Equal(c3.Name, loaded.Name);
+        Assert.Equal(c3.TransformForTraining(texts, new Random(8)).Array, loaded.TransformForTraining(texts, new Random(8)).Array);
+        Assert.Equal(System.IO.Path.Combine(_directory, "c3.bridge.safetensors"), System.IO.Directory.GetFiles(_directory)[0]);
+    }
+
+    [Fact]
+    public void A_file_without_a_bridge_is_rejected_naming_it()
+    {
+        var path = System.IO.Path.Combine(_directory, "other.safetensors");
+        CrossModal.Tensors.IO.SafeTensorsFile.Write(path, new System.Collections.Generic.Dictionary<string, CrossModal.Tensors.HostArray>
+        {
+            ["w"] = new([2], new[] { 1f, 2f }),
+        });
+        var e = Assert.Throws<System.IO.InvalidDataException>(() => BridgeStateFile.Load(path));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+    }
+}
