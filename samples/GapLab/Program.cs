@@ -50,7 +50,10 @@ var fit = new BridgeFitData
 
 var rows = new List<(string Name, string Stages, ModalityGapReport Report, double Cider)>();
 var strategies = Enum.GetValues<BridgePreset>().Select(p => (p.ToString(), BridgePresets.Create(p)))
-    .Append(("MeanShift", new BridgePipelineBuilder().AddMeanShift().Build()));
+    .Append(("MeanShift", new BridgePipelineBuilder().AddMeanShift().Build()))
+    .Append(("LinearAdapter (no noise)", new BridgePipelineBuilder().AddLinearAdapter().Build()))
+    .Append(("CovarianceNoise (s = 1)", new BridgePipelineBuilder().AddCovarianceNoise().Build()))
+    .Append(("DeCap top-k 5", new BridgePipelineBuilder().AddSupportSetProjection(new SupportSetProjectionOptions { TopK = 5 }).Build()));
 foreach (var (name, bridge) in strategies)
 {
     bridge.Fit(fit);
