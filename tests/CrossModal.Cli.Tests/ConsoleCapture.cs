@@ -15,7 +15,9 @@ internal static class ConsoleCapture
 
     public sealed record Result(int ExitCode, string Out, string Error);
 
-    public static Result Run(string[] args, string? stdin = null)
+    public static Result Run(params string[] args) => Run(args, stdin: null);
+
+    public static Result Run(string[] args, string? stdin)
     {
         lock (Gate)
         {
@@ -39,4 +41,10 @@ internal static class ConsoleCapture
             }
         }
     }
+}
+
+/// <summary>Tests that swap the process-wide console run one at a time.</summary>
+[Xunit.CollectionDefinition("Console", DisableParallelization = true)]
+public sealed class ConsoleCollection
+{
 }
