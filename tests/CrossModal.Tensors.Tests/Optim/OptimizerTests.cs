@@ -105,3 +105,34 @@ public class OptimizerTests
         Assert.Contains("LayerNorm.Backward was called before Forward", e.Message, StringComparison.Ordinal);
     }
 }
+
+public class ModuleSafeTensorsTests
+{
+    [Fact]
+    public void Parameters_round_trip_through_safetensors_by_name_and_shapes_are_checked()
+    {
+        var backend = CpuBackend.Default;
+        var options = new TransformerLanguageModelOptions { VocabularySize = 13, Context = 4, Width = 8, Layers = 1, Heads = 2 };
+        var a = new TransformerLanguageModel(backend, options);
+        a.InitializeParameters(seed: 9);
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"crossmodal-nn-{Environment.ProcessId}.safetensors");
+        try
+        {
+            ModuleSafeTensors.Save(a, path);
+            var b = new TransformerLanguageModel(backend, options);
+            ModuleSafeTensors.Load(b, path);
+            foreach (var (name, p) in a.NamedParameters())
+            {
+                Assert.Equal(p.Value.ToArray(), b.GetParameter(name).Value.ToArray());
+            }
+
+            var wider = new TransformerLanguageModel(backend, new TransformerLanguageModelOptions { VocabularySize = 13, Context = 4, Width = 10, Layers = 1, Heads = 2 });
+            var e = Assert.Throws<System.IO.InvalidDataException>(() => ModuleSafeTensors.Load(wider, path));
+            Assert.Contains("'wte.weight' has shape [13, 8] but the module expects [13, 10]", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            System.IO.File.Delete(path);
+        }
+    }
+}
