@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using CrossModal.Tensors.Cpu.Kernels;
 using CrossModal.Tensors.Tests.Reference;
 using Xunit;
@@ -150,6 +151,67 @@ public class KernelTests
             var numeric = CentralDifference(logits, k, 1e-2f, () => NnReferenceKernels.CrossEntropy(logits, targets, n, v, -100, smoothing));
             Assert.True(Math.Abs(numeric - dlogits[k]) <= 1e-4 + 1e-3 * Math.Abs(numeric), $"dlogits[{k}] = {dlogits[k]}, numeric {numeric}");
         }
+    }
+
+    [Fact]
+    public void Inputs_large_enough_to_split_across_threads_match_scalar_twins()
+    {
+        var rng = new Random(11);
+
+        // Activations: 3·2¹⁵ + 5 elements, so parts end off a 16-element boundary.
+        var n = (3 << 15) + 5;
+        var x = Random(rng, n, 4f);
+        var dout = Random(rng, n, 1f);
+        var (y, dx) = (new float[n], new float[n]);
+        Gelu.Forward(y, x);
+        Gelu.Backward(dx, dout, x);
+        var (ey, edx) = (new float[n], new float[n]);
+        for (var i = 0; i < n; i++)
+        {
+            ey[i] = (float)NnReferenceKernels.Gelu(x[i]);
+            edx[i] = (float)(dout[i] * NnReferenceKernels.Derivative(NnReferenceKernels.Gelu, x[i]));
+        }
+
+        Assertions.Close(ey, y, Atol, Rtol, "gelu");
+        Assertions.Close(edx, dx, 1e-5f, 1e-4f, "gelu backward");
+
+        // Cross-entropy: 64 rows of 5,000 classes.
+        var (rows, v) = (64, 5000);
+        var logits = Random(rng, rows * v, 5f);
+        var targets = new int[rows];
+        for (var i = 0; i < rows; i++)
+        {
+            targets[i] = i % 9 == 4 ? -100 : rng.Next(v);
+        }
+
+        var lse = new float[rows];
+        var loss = CrossEntropy.Forward(new float[rows], lse, logits, targets, rows, v, -100, 0.1f);
+        var expected = NnReferenceKernels.CrossEntropy(logits, targets, rows, v, -100, 0.1);
+        Assert.True(Math.Abs(loss - expected) <= 1e-5 * Math.Abs(expected), $"loss {loss} vs {expected}");
+        var dlogits = new float[rows * v];
+        CrossEntropy.Backward(dlogits, logits, lse, targets, rows, v, -100, 0.1f, 1f);
+        var count = targets.Count(t => t != -100);
+        for (var probe = 0; probe < 32; probe++)
+        {
+            var r = rng.Next(rows);
+            var j = rng.Next(v);
+            double expectedGrad = 0;
+            if (targets[r] != -100)
+            {
+                expectedGrad = (Math.Exp(logits[r * v + j] - lse[r]) - (0.1 / v) - (j == targets[r] ? 0.9 : 0)) / count;
+            }
+
+            Assert.True(Math.Abs(dlogits[r * v + j] - expectedGrad) <= 1e-7 + 1e-4 * Math.Abs(expectedGrad), $"dlogits[{r}, {j}]");
+        }
+
+        // AdamW over 70,001 parameters.
+        var p = Random(rng, 70_001, 1f);
+        var g = Random(rng, p.Length, 1f);
+        var (m, mv) = (new float[p.Length], new float[p.Length]);
+        var (ep, em, ev) = ((float[])p.Clone(), new float[p.Length], new float[p.Length]);
+        Optimizers.AdamW(p, g, m, mv, 0.01f, 0.9f, 0.95f, 1e-8f, 0.1f, 1);
+        NnReferenceKernels.AdamW(ep, g, em, ev, 0.01, 0.9, 0.95, 1e-8, 0.1, 1);
+        Assertions.Close(ep, p, 1e-6f, 1e-5f, "adamw");
     }
 
     [Fact]
