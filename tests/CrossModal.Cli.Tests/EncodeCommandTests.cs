@@ -1,10 +1,8 @@
 using System;
-using System.CommandLine;
 using System.IO;
 using System.Linq;
 using System.Text.Json.Nodes;
 using CrossModal.Abstractions;
-using CrossModal.Cli.Commands;
 using CrossModal.Models.Clip;
 using CrossModal.Models.Images;
 using CrossModal.Tensors.IO;
@@ -121,20 +119,8 @@ public sealed class EncodeCommandTests : IDisposable
 
     private static (int Code, string Error) Invoke(params string[] args)
     {
-        var root = new RootCommand("test");
-        root.Subcommands.Add(EncodeCommand.Create());
-        var saved = Console.Error;
-        var error = new StringWriter();
-        Console.SetError(error);
-        try
-        {
-            var code = root.Parse(args).Invoke(new InvocationConfiguration { Error = error });
-            return (code, error.ToString());
-        }
-        finally
-        {
-            Console.SetError(saved);
-        }
+        var result = ConsoleCapture.Run(args);
+        return (result.ExitCode, result.Error);
     }
 
     private static string FindRepoRoot()
