@@ -21,7 +21,7 @@ What it writes (the expected pixels of a file F are always in F.rgb.npy)
   photos/<id>.rgb.npy.gz     Pillow's RGB decoding of four of the committed COCO photographs in data/images/.
   photos/<id>.crop224.npy.gz CLIP's preprocessing up to the tensor: Resize(224, BICUBIC) + CenterCrop(224) + RGB,
                              as uint8 H x W x 3 (torchvision's code for a PIL image, reproduced below).
-  photos/<id>.norm224.npy.gz the same after ToTensor + Normalize(CLIP mean, std): float32 3 x 224 x 224.
+  photos/<id>.norm224.npy.gz the same after ToTensor + Normalize(CLIP mean, std): float32 3 x 224 x 224 (one photo).
   photos/<id>.crop32.npy     as crop224 with size 32 (large downscale factor; the ShapesWorld CLIP's size).
   photos/upscale.*           a 150 x 97 crop (source pixels as .src.npy.gz) preprocessed to 224: an upscale;
   photos/short224.*          a 261 x 224 crop: shorter side already 224, so only the centre crop applies.

@@ -14,6 +14,8 @@ namespace CrossModal.Models.Images;
 /// measured difference). Any libjpeg warning, such as "premature end of JPEG file" for a truncated file, is treated
 /// as an error, because the image it leaves behind is partly grey. CMYK and YCCK JPEGs are refused.
 /// When the library is missing, <see cref="Decode"/> throws <see cref="DllNotFoundException"/> naming the package.
+/// The environment variable <c>CROSSMODAL_LIBTURBOJPEG</c>, when set, names the only library file tried (e.g. a
+/// libjpeg-turbo installed outside the system paths).
 /// </remarks>
 public sealed class JpegDecoder : IImageDecoder
 {

@@ -22,12 +22,18 @@ internal static unsafe partial class NativeMethods
         /// <summary>TJERR_WARNING: a non-fatal error (e.g. premature end of data); the image may be incomplete.</summary>
         public const int ErrorWarning = 0;
 
+        /// <summary>Environment variable that, when set, names the only library file or name tried.</summary>
+        public const string LibraryVariable = "CROSSMODAL_LIBTURBOJPEG";
+
         /// <summary>Sonames tried in order: Debian/Ubuntu's package libturbojpeg0, then other platforms' names.</summary>
         public static readonly string[] DefaultLibraryNames =
             ["libturbojpeg.so.0", "libturbojpeg.so", "libturbojpeg.0.dylib", "libturbojpeg.dylib", "turbojpeg.dll", "turbojpeg"];
 
-        private static readonly Lazy<(TurboJpeg? Library, string? Error)> DefaultInstance =
-            new(() => TryLoad(DefaultLibraryNames));
+        private static readonly Lazy<(TurboJpeg? Library, string? Error)> DefaultInstance = new(() =>
+        {
+            string? chosen = Environment.GetEnvironmentVariable(LibraryVariable);
+            return TryLoad(string.IsNullOrEmpty(chosen) ? DefaultLibraryNames : [chosen]);
+        });
 
         private TurboJpeg(IntPtr library)
         {

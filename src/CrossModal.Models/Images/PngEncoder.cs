@@ -98,31 +98,37 @@ public static class PngEncoder
     }
 
     /// <summary>Filters <paramref name="row"/> five ways into <paramref name="candidates"/> and returns the best
-    /// (filter byte included).</summary>
+    /// (filter byte included). row, prior: (n) bytes; candidates: 5 · (n + 1).</summary>
     private static ReadOnlySpan<byte> ChooseFilter(ReadOnlySpan<byte> row, ReadOnlySpan<byte> prior, byte[] candidates)
     {
         const int bpp = 3;
         int n = row.Length;
+        Span<byte> none = candidates.AsSpan(0, n + 1), sub = candidates.AsSpan(n + 1, n + 1),
+            up = candidates.AsSpan(2 * (n + 1), n + 1), average = candidates.AsSpan(3 * (n + 1), n + 1),
+            paeth = candidates.AsSpan(4 * (n + 1), n + 1);
+        none[0] = 0;
+        sub[0] = 1;
+        up[0] = 2;
+        average[0] = 3;
+        paeth[0] = 4;
+        row.CopyTo(none[1..]);
+        for (int i = 0; i < n; i++)
+        {
+            int a = i >= bpp ? row[i - bpp] : 0, b = prior[i], c = i >= bpp ? prior[i - bpp] : 0;
+            int x = row[i];
+            sub[i + 1] = (byte)(x - a);
+            up[i + 1] = (byte)(x - b);
+            average[i + 1] = (byte)(x - ((a + b) >> 1));
+            paeth[i + 1] = (byte)(x - Paeth(a, b, c));
+        }
+
         int best = 0;
         long bestCost = long.MaxValue;
         for (int filter = 0; filter < 5; filter++)
         {
-            Span<byte> output = candidates.AsSpan(filter * (n + 1), n + 1);
-            output[0] = (byte)filter;
             long cost = 0;
-            for (int i = 0; i < n; i++)
+            foreach (byte value in candidates.AsSpan((filter * (n + 1)) + 1, n))
             {
-                int a = i >= bpp ? row[i - bpp] : 0, b = prior[i], c = i >= bpp ? prior[i - bpp] : 0;
-                int predictor = filter switch
-                {
-                    0 => 0,
-                    1 => a,
-                    2 => b,
-                    3 => (a + b) >> 1,
-                    _ => Paeth(a, b, c),
-                };
-                byte value = (byte)(row[i] - predictor);
-                output[i + 1] = value;
                 cost += Math.Abs((int)(sbyte)value);
             }
 
