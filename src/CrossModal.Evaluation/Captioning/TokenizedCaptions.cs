@@ -15,7 +15,7 @@ internal sealed class TokenizedCaptions
 
     private readonly Dictionary<string, int> _words = new(StringComparer.Ordinal);
     // An n-gram of order k is interned as (id of its first k − 1 words, its last word): one 64-bit key per lookup.
-    private readonly Dictionary<long, int> _ngrams = [];
+    private readonly Dictionary<long, int> _ngrams = new(MixingComparer.Instance);
     private readonly List<byte> _orders = [];
 
     // Per-sentence scratch: occurrence count per n-gram id (grown with the n-gram table), the distinct ids in
@@ -42,6 +42,22 @@ internal sealed class TokenizedCaptions
 
             referenceTokens[i] = split;
         });
+
+        // Pre-size the n-gram table (at most 4 n-grams per word; about half are distinct on caption corpora) so it is
+        // not rehashed while it grows.
+        long totalWords = 0;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            totalWords += candidateTokens[i].Length;
+            foreach (var reference in referenceTokens[i])
+            {
+                totalWords += reference.Length;
+            }
+        }
+
+        _ngrams.EnsureCapacity((int)Math.Min(int.MaxValue / 4, totalWords * 2));
+        _orders.Capacity = (int)Math.Min(int.MaxValue / 4, totalWords * 2);
+        _countScratch = new int[Math.Max(1024, (int)Math.Min(int.MaxValue / 4, totalWords * 2))];
 
         Candidates = new Sentence[candidates.Count];
         References = new Sentence[candidates.Count][];
@@ -149,6 +165,17 @@ internal sealed class TokenizedCaptions
         return new Sentence(words, distinct, counts);
     }
 
+
+    // long.GetHashCode() is low ^ high, which for (prefix id, word id) keys collides massively ((1, 2), (2, 1), (3, 0)
+    // all hash alike): Fibonacci hashing spreads them.
+    private sealed class MixingComparer : IEqualityComparer<long>
+    {
+        internal static readonly MixingComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long obj) => (int)(((ulong)obj * 0x9E3779B97F4A7C15UL) >> 32);
+    }
 }
 
 /// <summary>One tokenised caption: its word ids, and its distinct n-grams with their counts.</summary>
