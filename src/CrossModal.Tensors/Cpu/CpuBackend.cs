@@ -7,7 +7,7 @@ namespace CrossModal.Tensors.Cpu;
 /// The managed CPU backend: tensors in pinned managed arrays, GEMM by the blocked SIMD kernel in <see cref="Gemm"/>
 /// (or OpenBLAS when selected), element-wise work by <see cref="TensorPrimitives"/>.
 /// </summary>
-public sealed class CpuBackend : IComputeBackend
+public sealed partial class CpuBackend : IComputeBackend
 {
     /// <summary>A process-wide default instance using all cores.</summary>
     public static CpuBackend Default { get; } = new();
