@@ -10,6 +10,8 @@ internal static class Program
     {
         var root = new RootCommand("CrossModal: learn cross-modal tasks (captioning) from uni-modal data.");
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(TrainCaptionerCommand.Create());
+        root.Subcommands.Add(CaptionCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
