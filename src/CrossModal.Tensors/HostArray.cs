@@ -25,6 +25,10 @@ public sealed record HostArray(int[] Shape, float[] Data)
     /// <summary>Number of dimensions.</summary>
     public int Rank => Shape.Length;
 
+    /// <summary>Re-checks the invariant before the array is written, in case a caller changed the (mutable) shape
+    /// array after construction.</summary>
+    internal void EnsureConsistent() => Validate(Shape, Data);
+
     /// <summary>Checks that <paramref name="shape"/> has no negative dimension and that its product equals the
     /// length of <paramref name="data"/>.</summary>
     private static int[] Validate(int[] shape, float[] data)

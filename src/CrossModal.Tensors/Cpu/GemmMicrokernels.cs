@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CrossModal.Tensors.Cpu;
 
@@ -25,6 +26,23 @@ internal static unsafe class GemmMicrokernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel6x16(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
+        // Start C's rows on their way to L1 now; they are needed only after the kc loop (BLIS kernels do the same).
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0 * ldc);
+            Sse.Prefetch0(c + 0 * ldc + 15);
+            Sse.Prefetch0(c + 1 * ldc);
+            Sse.Prefetch0(c + 1 * ldc + 15);
+            Sse.Prefetch0(c + 2 * ldc);
+            Sse.Prefetch0(c + 2 * ldc + 15);
+            Sse.Prefetch0(c + 3 * ldc);
+            Sse.Prefetch0(c + 3 * ldc + 15);
+            Sse.Prefetch0(c + 4 * ldc);
+            Sse.Prefetch0(c + 4 * ldc + 15);
+            Sse.Prefetch0(c + 5 * ldc);
+            Sse.Prefetch0(c + 5 * ldc + 15);
+        }
+
         var c00 = Vector256<float>.Zero; var c01 = Vector256<float>.Zero;
         var c10 = Vector256<float>.Zero; var c11 = Vector256<float>.Zero;
         var c20 = Vector256<float>.Zero; var c21 = Vector256<float>.Zero;
@@ -106,6 +124,35 @@ internal static unsafe class GemmMicrokernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel12x32(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
+        // Start C's rows on their way to L1 now; they are needed only after the kc loop (BLIS kernels do the same).
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0 * ldc);
+            Sse.Prefetch0(c + 0 * ldc + 31);
+            Sse.Prefetch0(c + 1 * ldc);
+            Sse.Prefetch0(c + 1 * ldc + 31);
+            Sse.Prefetch0(c + 2 * ldc);
+            Sse.Prefetch0(c + 2 * ldc + 31);
+            Sse.Prefetch0(c + 3 * ldc);
+            Sse.Prefetch0(c + 3 * ldc + 31);
+            Sse.Prefetch0(c + 4 * ldc);
+            Sse.Prefetch0(c + 4 * ldc + 31);
+            Sse.Prefetch0(c + 5 * ldc);
+            Sse.Prefetch0(c + 5 * ldc + 31);
+            Sse.Prefetch0(c + 6 * ldc);
+            Sse.Prefetch0(c + 6 * ldc + 31);
+            Sse.Prefetch0(c + 7 * ldc);
+            Sse.Prefetch0(c + 7 * ldc + 31);
+            Sse.Prefetch0(c + 8 * ldc);
+            Sse.Prefetch0(c + 8 * ldc + 31);
+            Sse.Prefetch0(c + 9 * ldc);
+            Sse.Prefetch0(c + 9 * ldc + 31);
+            Sse.Prefetch0(c + 10 * ldc);
+            Sse.Prefetch0(c + 10 * ldc + 31);
+            Sse.Prefetch0(c + 11 * ldc);
+            Sse.Prefetch0(c + 11 * ldc + 31);
+        }
+
         var c00 = Vector512<float>.Zero; var c01 = Vector512<float>.Zero;
         var c10 = Vector512<float>.Zero; var c11 = Vector512<float>.Zero;
         var c20 = Vector512<float>.Zero; var c21 = Vector512<float>.Zero;

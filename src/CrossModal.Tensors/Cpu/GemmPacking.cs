@@ -1,5 +1,7 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CrossModal.Tensors.Cpu;
 
@@ -44,10 +46,19 @@ internal static unsafe class GemmPacking
             }
             else if (rows == mr && mr == 6)
             {
-                // The common case of the AVX2 kernel: six row streams interleaved (six sequential reads the
-                // hardware prefetchers follow, one contiguous write).
+                // The common case of the AVX2 kernel: six row streams interleaved, 8 columns at a time by an
+                // in-register transpose, the rest one by one.
                 float* s0 = a + (i * lda), s1 = s0 + lda, s2 = s1 + lda, s3 = s2 + lda, s4 = s3 + lda, s5 = s4 + lda;
-                for (var p = 0; p < kc; p++, d += 6)
+                var p = 0;
+                if (Avx.IsSupported)
+                {
+                    for (; p + 8 <= kc; p += 8, d += 48)
+                    {
+                        Transpose8x8(s0 + p, lda, d, 6, rows: 6);
+                    }
+                }
+
+                for (; p < kc; p++, d += 6)
                 {
                     d[0] = s0[p];
                     d[1] = s1[p];
@@ -131,6 +142,28 @@ internal static unsafe class GemmPacking
                     }
                 }
             }
+            else if (cols == nr && Avx.IsSupported)
+            {
+                // B stored (N, K): 8×8 blocks transposed in registers; the depth remainder one by one.
+                var kc8 = kc & ~7;
+                for (var c0 = 0; c0 < nr; c0 += 8)
+                {
+                    var s = b + ((j + c0) * ldb);
+                    for (var p = 0; p < kc8; p += 8)
+                    {
+                        Transpose8x8(s + p, ldb, d + (p * nr) + c0, nr, rows: 8);
+                    }
+
+                    for (var c = c0; c < c0 + 8; c++)
+                    {
+                        var sc = b + ((j + c) * ldb);
+                        for (var p = kc8; p < kc; p++)
+                        {
+                            d[(p * nr) + c] = sc[p];
+                        }
+                    }
+                }
+            }
             else
             {
                 // B stored (N, K): column j of op(B) is a contiguous row; scatter it down the sliver.
@@ -155,5 +188,53 @@ internal static unsafe class GemmPacking
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Transposes an 8-column block of <paramref name="rows"/> (6 or 8) source rows into 8 destination rows:
+    /// <c>destination[c·ldd + r] = source[r·lds + c]</c> (the usual unpack/shuffle/permute sequence of AVX). With 6
+    /// rows each destination row is written 8 wide, lanes 6 and 7 as zeros: the caller writes rows in increasing
+    /// order so the next row overwrites them, and leaves 2 floats of slack after the last.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* source, nint lds, float* destination, nint ldd, int rows)
+    {
+        var r0 = Avx.LoadVector256(source);
+        var r1 = Avx.LoadVector256(source + lds);
+        var r2 = Avx.LoadVector256(source + (2 * lds));
+        var r3 = Avx.LoadVector256(source + (3 * lds));
+        var r4 = Avx.LoadVector256(source + (4 * lds));
+        var r5 = Avx.LoadVector256(source + (5 * lds));
+        var r6 = rows == 8 ? Avx.LoadVector256(source + (6 * lds)) : Vector256<float>.Zero;
+        var r7 = rows == 8 ? Avx.LoadVector256(source + (7 * lds)) : Vector256<float>.Zero;
+
+        // [a0 b0 a1 b1 | a4 b4 a5 b5], [a2 b2 a3 b3 | a6 b6 a7 b7], …
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+
+        // [a0 b0 c0 d0 | a4 b4 c4 d4], [a1 b1 c1 d1 | a5 b5 c5 d5], …
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+
+        Avx.Store(destination, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(destination + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(destination + (2 * ldd), Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(destination + (3 * ldd), Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(destination + (4 * ldd), Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(destination + (5 * ldd), Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(destination + (6 * ldd), Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(destination + (7 * ldd), Avx.Permute2x128(u3, u7, 0x31));
     }
 }

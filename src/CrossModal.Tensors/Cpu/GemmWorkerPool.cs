@@ -17,7 +17,7 @@ internal sealed unsafe class GemmWorkerPool
 
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim[] _start;
-    private readonly ManualResetEventSlim _done = new(false);
+    private readonly SemaphoreSlim _done = new(0);
 
     private GemmProblem _problem;
     private int _threads;
@@ -91,7 +91,6 @@ internal sealed unsafe class GemmWorkerPool
             NextTask = 0;
             _arrived = threads;
             _error = null;
-            _done.Reset();
             Volatile.Write(ref _pending, threads - 1);
             for (var i = 0; i < threads - 1; i++)
             {
@@ -176,7 +175,7 @@ internal sealed unsafe class GemmWorkerPool
 
             if (Interlocked.Decrement(ref _pending) == 0)
             {
-                _done.Set();
+                _done.Release();
             }
         }
     }

@@ -91,6 +91,7 @@ public static class NpyFile
 
     private static void CheckRank(HostArray array)
     {
+        array.EnsureConsistent();
         if (array.Rank > NpyHeader.MaxRank)
         {
             throw new ArgumentException($"The array has {array.Rank} dimensions; .npy readers (numpy included) accept at most {NpyHeader.MaxRank}.", nameof(array));

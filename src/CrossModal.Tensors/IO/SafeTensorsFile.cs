@@ -108,6 +108,7 @@ public static class SafeTensorsFile
                 throw new ArgumentException($"Tensor '{name}' is null.", nameof(tensors));
             }
 
+            array.EnsureConsistent();
             if (name == "__metadata__")
             {
                 throw new ArgumentException("'__metadata__' is reserved for the metadata and cannot name a tensor.", nameof(tensors));

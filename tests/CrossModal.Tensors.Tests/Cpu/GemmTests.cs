@@ -19,7 +19,7 @@ public class GemmTests
 
     /// <summary>
     /// Every value 1…67 appears once as m, once as n and once as k (two coprime-stride permutations of 1…67), plus
-    /// sizes on both sides of the block boundaries of the two kernels (Mr 6/12, Nr 16/32, Kc 256, Mc 144, Nc 4080) and
+    /// sizes on both sides of the block boundaries of the two kernels (Mr 6/12, Nr 16/32, Kc 256/384, Mc 144, Nc 4064/4080) and
     /// two larger shapes that take the multi-threaded path.
     /// </summary>
     public static IEnumerable<(int M, int N, int K)> Shapes()
@@ -32,6 +32,9 @@ public class GemmTests
         yield return (5, 15, 255);
         yield return (6, 16, 256);
         yield return (7, 17, 257);
+        yield return (6, 16, 383);
+        yield return (7, 15, 384);
+        yield return (5, 17, 385);
         yield return (11, 31, 511);
         yield return (13, 33, 513);
         yield return (143, 47, 20);
@@ -77,6 +80,31 @@ public class GemmTests
         Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, one, n, maxThreads: 1);
         Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, all, n, maxThreads: Gemm.DefaultThreads);
         Assert.Equal(one, all);
+    }
+
+    [Fact]
+    public void Concurrent_callers_get_correct_results()
+    {
+        // Callers that find the worker pool busy run on their own thread; all of them must still be right.
+        const int m = 200, n = 190, k = 180, callers = 4;
+        var rng = new Random(13);
+        var a = RandomValues(rng, m * k);
+        var b = RandomValues(rng, k * n);
+        var expected = new float[m * n];
+        Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, expected, n, maxThreads: 1);
+        var results = new float[callers][];
+        System.Threading.Tasks.Parallel.For(0, callers, i =>
+        {
+            for (var rep = 0; rep < 5; rep++)
+            {
+                results[i] = new float[m * n];
+                Gemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, results[i], n);
+            }
+        });
+        foreach (var r in results)
+        {
+            Assert.Equal(expected, r);
+        }
     }
 
     [Theory]

@@ -165,6 +165,17 @@ public class SafeTensorsFileTests
     }
 
     [Fact]
+    public void Write_rechecks_a_shape_changed_after_construction()
+    {
+        var array = new HostArray([2, 2], new float[4]);
+        array.Shape[0] = 3;
+
+        var e = Assert.Throws<ArgumentException>(() => SafeTensorsFile.Write(new MemoryStream(), new Dictionary<string, HostArray> { ["w"] = array }));
+        Assert.Contains("holds 6 elements but the data has 4", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => NpyFile.Write(new MemoryStream(), array));
+    }
+
+    [Fact]
     public void Write_is_atomic_it_replaces_an_existing_file_and_leaves_no_temporary_files()
     {
         using var scratch = Scratch();

@@ -1,14 +1,14 @@
 using System;
-using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
-using System.Text.Json;
+using CrossModal.Tensors.IO;
 using Xunit.Sdk;
 
 namespace CrossModal.Tensors.Tests.Nn;
 
 /// <summary>
-/// A PyTorch reference fixture written by tests/reference/make_nn_fixtures.py (safetensors layout, all F32).
+/// A PyTorch reference fixture written by tests/reference/make_nn_fixtures.py (safetensors, all F32), read by
+/// <see cref="SafeTensorsFile"/>.
 /// </summary>
 internal sealed class Fixture
 {
@@ -39,35 +39,10 @@ internal sealed class Fixture
     public static Fixture Load(string name)
     {
         var path = Path.Combine(RepositoryRoot(), "tests", "reference", "fixtures", "nn", name + ".safetensors");
-        var bytes = File.ReadAllBytes(path);
-        var headerLength = checked((int)BinaryPrimitives.ReadUInt64LittleEndian(bytes));
-        using var header = JsonDocument.Parse(bytes.AsMemory(8, headerLength));
         var tensors = new Dictionary<string, (int[], float[])>(StringComparer.Ordinal);
-        foreach (var entry in header.RootElement.EnumerateObject())
+        foreach (var (key, value) in SafeTensorsFile.Read(path).Tensors)
         {
-            if (entry.Name == "__metadata__")
-            {
-                continue;
-            }
-
-            var shapeElement = entry.Value.GetProperty("shape");
-            var shape = new int[shapeElement.GetArrayLength()];
-            var i = 0;
-            foreach (var d in shapeElement.EnumerateArray())
-            {
-                shape[i++] = d.GetInt32();
-            }
-
-            var offsets = entry.Value.GetProperty("data_offsets");
-            var begin = 8 + headerLength + offsets[0].GetInt32();
-            var end = 8 + headerLength + offsets[1].GetInt32();
-            var data = new float[(end - begin) / 4];
-            for (var j = 0; j < data.Length; j++)
-            {
-                data[j] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(begin + (4 * j)));
-            }
-
-            tensors[entry.Name] = (shape, data);
+            tensors[key] = (value.Shape, value.Data);
         }
 
         return new Fixture(name, tensors);

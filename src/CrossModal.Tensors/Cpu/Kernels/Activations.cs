@@ -19,6 +19,11 @@ public static class Gelu
     public static void Forward(Span<float> output, ReadOnlySpan<float> input)
     {
         KernelChecks.Length(output, input.Length, nameof(output));
+        ActivationJob.Run(ActivationJob.Op.GeluForward, output, default, input);
+    }
+
+    internal static void ForwardCore(Span<float> output, ReadOnlySpan<float> input)
+    {
         TensorPrimitives.Multiply(input, input, output);
         TensorPrimitives.Multiply(output, input, output);
         TensorPrimitives.MultiplyAdd(output, Coefficient, input, output);
@@ -40,6 +45,11 @@ public static class Gelu
     {
         KernelChecks.Length(dinput, input.Length, nameof(dinput));
         KernelChecks.Length(doutput, input.Length, nameof(doutput));
+        ActivationJob.Run(ActivationJob.Op.GeluBackward, dinput, doutput, input);
+    }
+
+    internal static void BackwardCore(Span<float> dinput, ReadOnlySpan<float> doutput, ReadOnlySpan<float> input)
+    {
         TensorPrimitives.Multiply(input, input, dinput);
         TensorPrimitives.Multiply(dinput, input, dinput);
         TensorPrimitives.MultiplyAdd(dinput, Coefficient, input, dinput);
@@ -83,6 +93,11 @@ public static class QuickGelu
     public static void Forward(Span<float> output, ReadOnlySpan<float> input)
     {
         KernelChecks.Length(output, input.Length, nameof(output));
+        ActivationJob.Run(ActivationJob.Op.QuickGeluForward, output, default, input);
+    }
+
+    internal static void ForwardCore(Span<float> output, ReadOnlySpan<float> input)
+    {
         TensorPrimitives.Multiply(input, Slope, output);
         TensorPrimitives.Sigmoid(output, output);
         TensorPrimitives.Multiply(output, input, output);
@@ -96,6 +111,11 @@ public static class QuickGelu
     {
         KernelChecks.Length(dinput, input.Length, nameof(dinput));
         KernelChecks.Length(doutput, input.Length, nameof(doutput));
+        ActivationJob.Run(ActivationJob.Op.QuickGeluBackward, dinput, doutput, input);
+    }
+
+    internal static void BackwardCore(Span<float> dinput, ReadOnlySpan<float> doutput, ReadOnlySpan<float> input)
+    {
         TensorPrimitives.Multiply(input, Slope, dinput);
         TensorPrimitives.Sigmoid(dinput, dinput);
         var i = 0;
@@ -143,6 +163,74 @@ public static class Tanh
         {
             var y = output[i];
             dinput[i] = doutput[i] * (1f - y * y);
+        }
+    }
+}
+
+/// <summary>Splits the GELU and QuickGELU passes over the <see cref="KernelPool"/> in cache-line-aligned chunks.</summary>
+internal sealed unsafe class ActivationJob : IParallelWork
+{
+    [ThreadStatic]
+    private static ActivationJob? t_job;
+
+    private float* _destination;
+    private float* _upstream;
+    private float* _input;
+    private int _length;
+    private Op _op;
+
+    internal enum Op
+    {
+        GeluForward,
+        GeluBackward,
+        QuickGeluForward,
+        QuickGeluBackward,
+    }
+
+    public static void Run(Op op, Span<float> destination, ReadOnlySpan<float> upstream, ReadOnlySpan<float> input)
+    {
+        // ~20 operations per element (tanh or sigmoid plus the polynomial).
+        var parts = KernelPool.Instance.PartsFor(20L * input.Length, input.Length / 1024);
+        if (parts == 1)
+        {
+            Execute(op, destination, upstream, input);
+            return;
+        }
+
+        fixed (float* d = destination)
+        fixed (float* u = upstream, x = input)
+        {
+            var job = t_job ??= new ActivationJob();
+            job._destination = d;
+            job._upstream = u;
+            job._input = x;
+            job._length = input.Length;
+            job._op = op;
+            KernelPool.Instance.Run(job, parts);
+        }
+    }
+
+    public void Execute(int part, int parts)
+    {
+        var (start, end) = KernelPool.Range(_length / 16, part, parts);
+        start *= 16;
+        end = part == parts - 1 ? _length : end * 16;
+        var count = end - start;
+        Execute(
+            _op,
+            new Span<float>(_destination + start, count),
+            _upstream == null ? default : new ReadOnlySpan<float>(_upstream + start, count),
+            new ReadOnlySpan<float>(_input + start, count));
+    }
+
+    private static void Execute(Op op, Span<float> destination, ReadOnlySpan<float> upstream, ReadOnlySpan<float> input)
+    {
+        switch (op)
+        {
+            case Op.GeluForward: Gelu.ForwardCore(destination, input); break;
+            case Op.GeluBackward: Gelu.BackwardCore(destination, upstream, input); break;
+            case Op.QuickGeluForward: QuickGelu.ForwardCore(destination, input); break;
+            default: QuickGelu.BackwardCore(destination, upstream, input); break;
         }
     }
 }

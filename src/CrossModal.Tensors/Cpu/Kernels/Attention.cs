@@ -16,6 +16,12 @@ public static class Attention
 {
     private const int StackLimit = 1024;
 
+    [ThreadStatic]
+    private static ForwardJob? t_forward;
+
+    [ThreadStatic]
+    private static BackwardJob? t_backward;
+
     /// <summary>Forward pass; keeps the attention probabilities for the backward pass.</summary>
     /// <param name="output">(B, T, C) written.</param>
     /// <param name="attention">(B, NH, T, T) written: the probabilities, zero where masked.</param>
@@ -31,13 +37,43 @@ public static class Attention
         int b, int t, int c, int heads)
     {
         var hs = CheckShapes(output, attention, qkv, keyMask, b, t, c, heads);
+        var parts = KernelPool.Instance.PartsFor(2L * b * heads * t * t * hs, b * heads);
+        if (parts == 1)
+        {
+            ForwardRange(output, attention, qkv, keyMask, causal, b, t, c, heads, 0, b * heads);
+            return;
+        }
+
+        unsafe
+        {
+            fixed (float* o = output, a = attention)
+            fixed (float* q = qkv)
+            fixed (byte* m = keyMask)
+            {
+                var job = t_forward ??= new ForwardJob();
+                job.Output = o;
+                job.Attention = a;
+                job.Qkv = q;
+                job.Mask = m;
+                job.MaskLength = keyMask.Length;
+                (job.Causal, job.B, job.T, job.C, job.Heads) = (causal, b, t, c, heads);
+                KernelPool.Instance.Run(job, parts);
+            }
+        }
+    }
+
+    private static void ForwardRange(
+        Span<float> output, Span<float> attention, ReadOnlySpan<float> qkv, ReadOnlySpan<byte> keyMask, bool causal,
+        int b, int t, int c, int heads, int start, int end)
+    {
+        var hs = c / heads;
         var scale = 1f / MathF.Sqrt(hs);
         var c3 = 3 * c;
-        for (var bi = 0; bi < b; bi++)
+        for (var bh = start; bh < end; bh++)
         {
+            var (bi, h) = Math.DivRem(bh, heads);
             var mask = keyMask.IsEmpty ? keyMask : keyMask.Slice(bi * t, t);
             var seq = qkv.Slice(bi * t * c3, t * c3);
-            for (var h = 0; h < heads; h++)
             {
                 for (var ti = 0; ti < t; ti++)
                 {
@@ -103,18 +139,46 @@ public static class Attention
     {
         var hs = CheckShapes(doutput, attention, qkv, default, b, t, c, heads);
         KernelChecks.Length(dqkv, (long)b * t * 3 * c, nameof(dqkv));
+        dqkv.Clear();
+        var parts = KernelPool.Instance.PartsFor(4L * b * heads * t * t * hs, b * heads);
+        if (parts == 1)
+        {
+            BackwardRange(dqkv, doutput, qkv, attention, b, t, c, heads, 0, b * heads);
+            return;
+        }
+
+        unsafe
+        {
+            fixed (float* d = dqkv)
+            fixed (float* dout = doutput, q = qkv, a = attention)
+            {
+                var job = t_backward ??= new BackwardJob();
+                job.DQkv = d;
+                job.DOutput = dout;
+                job.Qkv = q;
+                job.Attention = a;
+                (job.B, job.T, job.C, job.Heads) = (b, t, c, heads);
+                KernelPool.Instance.Run(job, parts);
+            }
+        }
+    }
+
+    private static void BackwardRange(
+        Span<float> dqkv, ReadOnlySpan<float> doutput, ReadOnlySpan<float> qkv, ReadOnlySpan<float> attention,
+        int b, int t, int c, int heads, int start, int end)
+    {
+        var hs = c / heads;
         var scale = 1f / MathF.Sqrt(hs);
         var c3 = 3 * c;
-        dqkv.Clear();
         float[]? rented = null;
         var dp = t <= StackLimit ? stackalloc float[t] : (rented = ArrayPool<float>.Shared.Rent(t)).AsSpan(0, t);
         try
         {
-            for (var bi = 0; bi < b; bi++)
+            for (var bh = start; bh < end; bh++)
             {
+                var (bi, h) = Math.DivRem(bh, heads);
                 var seq = qkv.Slice(bi * t * c3, t * c3);
                 var dseq = dqkv.Slice(bi * t * c3, t * c3);
-                for (var h = 0; h < heads; h++)
                 {
                     for (var ti = 0; ti < t; ti++)
                     {
@@ -162,6 +226,50 @@ public static class Attention
             {
                 ArrayPool<float>.Shared.Return(rented);
             }
+        }
+    }
+
+    private sealed unsafe class ForwardJob : IParallelWork
+    {
+        public float* Output;
+        public float* Attention;
+        public float* Qkv;
+        public byte* Mask;
+        public int MaskLength;
+        public bool Causal;
+        public int B;
+        public int T;
+        public int C;
+        public int Heads;
+
+        public void Execute(int part, int parts)
+        {
+            var (start, end) = KernelPool.Range(B * Heads, part, parts);
+            ForwardRange(
+                new Span<float>(Output, B * T * C), new Span<float>(Attention, B * Heads * T * T),
+                new ReadOnlySpan<float>(Qkv, B * T * 3 * C), new ReadOnlySpan<byte>(Mask, MaskLength),
+                Causal, B, T, C, Heads, start, end);
+        }
+    }
+
+    private sealed unsafe class BackwardJob : IParallelWork
+    {
+        public float* DQkv;
+        public float* DOutput;
+        public float* Qkv;
+        public float* Attention;
+        public int B;
+        public int T;
+        public int C;
+        public int Heads;
+
+        public void Execute(int part, int parts)
+        {
+            var (start, end) = KernelPool.Range(B * Heads, part, parts);
+            BackwardRange(
+                new Span<float>(DQkv, B * T * 3 * C), new ReadOnlySpan<float>(DOutput, B * T * C),
+                new ReadOnlySpan<float>(Qkv, B * T * 3 * C), new ReadOnlySpan<float>(Attention, B * Heads * T * T),
+                B, T, C, Heads, start, end);
         }
     }
 

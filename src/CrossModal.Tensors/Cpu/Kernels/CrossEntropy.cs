@@ -14,6 +14,9 @@ public static class CrossEntropy
 {
     private const int StackLimit = 8192;
 
+    [ThreadStatic]
+    private static Job? t_job;
+
     /// <summary>Forward pass; returns the mean loss over rows whose target is not <paramref name="ignoreIndex"/> (0 when none).</summary>
     /// <param name="losses">(N) written: each row's loss, 0 for ignored rows.</param>
     /// <param name="logSumExp">(N) written: each row's log Σ exp(z), kept for the backward pass.</param>
@@ -32,13 +35,50 @@ public static class CrossEntropy
         KernelChecks.Length(logits, (long)n * v, nameof(logits));
         KernelChecks.Count(targets, n, nameof(targets));
         CheckSmoothing(labelSmoothing);
+        var parts = KernelPool.Instance.PartsFor(4L * n * v, n);
+        if (parts == 1)
+        {
+            var (total, count) = ForwardRange(losses, logSumExp, logits, targets, v, ignoreIndex, labelSmoothing, 0, n);
+            return count == 0 ? 0f : (float)(total / count);
+        }
+
+        unsafe
+        {
+            fixed (float* l = losses, s = logSumExp)
+            fixed (float* z = logits)
+            fixed (int* y = targets)
+            {
+                var job = t_job ??= new Job();
+                job.Losses = l;
+                job.LogSumExp = s;
+                job.Logits = z;
+                job.Targets = y;
+                (job.N, job.V, job.IgnoreIndex, job.LabelSmoothing, job.Backward) = (n, v, ignoreIndex, labelSmoothing, false);
+                KernelPool.Instance.Run(job, parts);
+                double total = 0;
+                var count = 0;
+                for (var i = 0; i < parts; i++)
+                {
+                    total += job.Totals[i];
+                    count += job.Counts[i];
+                }
+
+                return count == 0 ? 0f : (float)(total / count);
+            }
+        }
+    }
+
+    private static (double Total, int Count) ForwardRange(
+        Span<float> losses, Span<float> logSumExp, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets,
+        int v, int ignoreIndex, float labelSmoothing, int start, int end)
+    {
         double total = 0;
         var count = 0;
 
         // One row of exp(z − max) at a time: the only V-sized intermediate.
         float[]? rented = null;
         var row = v <= StackLimit ? stackalloc float[v] : (rented = ArrayPool<float>.Shared.Rent(v)).AsSpan(0, v);
-        for (var i = 0; i < n; i++)
+        for (var i = start; i < end; i++)
         {
             var y = targets[i];
             if (y == ignoreIndex)
@@ -75,7 +115,7 @@ public static class CrossEntropy
             ArrayPool<float>.Shared.Return(rented);
         }
 
-        return count == 0 ? 0f : (float)(total / count);
+        return (total, count);
     }
 
     /// <summary>
@@ -110,8 +150,36 @@ public static class CrossEntropy
         }
 
         var scale = count == 0 ? 0f : dloss / count;
+        var parts = KernelPool.Instance.PartsFor(4L * n * v, n);
+        if (parts == 1)
+        {
+            BackwardRange(dlogits, logits, logSumExp, targets, v, ignoreIndex, labelSmoothing, scale, 0, n);
+            return;
+        }
+
+        unsafe
+        {
+            fixed (float* d = dlogits)
+            fixed (float* z = logits, s = logSumExp)
+            fixed (int* y = targets)
+            {
+                var job = t_job ??= new Job();
+                job.DLogits = d;
+                job.Logits = z;
+                job.LogSumExp = s;
+                job.Targets = y;
+                (job.N, job.V, job.IgnoreIndex, job.LabelSmoothing, job.Scale, job.Backward) = (n, v, ignoreIndex, labelSmoothing, scale, true);
+                KernelPool.Instance.Run(job, parts);
+            }
+        }
+    }
+
+    private static void BackwardRange(
+        Span<float> dlogits, ReadOnlySpan<float> logits, ReadOnlySpan<float> logSumExp, ReadOnlySpan<int> targets,
+        int v, int ignoreIndex, float labelSmoothing, float scale, int start, int end)
+    {
         var uniform = labelSmoothing / v;
-        for (var i = 0; i < n; i++)
+        for (var i = start; i < end; i++)
         {
             var y = targets[i];
             var dz = dlogits.Slice(i * v, v);
@@ -136,6 +204,39 @@ public static class CrossEntropy
 
             dz[y] -= 1f - labelSmoothing;
             TensorPrimitives.Multiply(dz, scale, dz);
+        }
+    }
+
+    private sealed unsafe class Job : IParallelWork
+    {
+        public readonly double[] Totals = new double[Environment.ProcessorCount];
+        public readonly int[] Counts = new int[Environment.ProcessorCount];
+        public float* Losses;
+        public float* LogSumExp;
+        public float* Logits;
+        public float* DLogits;
+        public int* Targets;
+        public int N;
+        public int V;
+        public int IgnoreIndex;
+        public float LabelSmoothing;
+        public float Scale;
+        public bool Backward;
+
+        public void Execute(int part, int parts)
+        {
+            var (start, end) = KernelPool.Range(N, part, parts);
+            var logits = new ReadOnlySpan<float>(Logits, N * V);
+            var lse = new Span<float>(LogSumExp, N);
+            var targets = new ReadOnlySpan<int>(Targets, N);
+            if (Backward)
+            {
+                BackwardRange(new Span<float>(DLogits, N * V), logits, lse, targets, V, IgnoreIndex, LabelSmoothing, Scale, start, end);
+            }
+            else
+            {
+                (Totals[part], Counts[part]) = ForwardRange(new Span<float>(Losses, N), lse, logits, targets, V, IgnoreIndex, LabelSmoothing, start, end);
+            }
         }
     }
 

@@ -30,7 +30,34 @@ public static class Optimizers
         KernelChecks.Length(firstMoment, parameter.Length, nameof(firstMoment));
         KernelChecks.Length(secondMoment, parameter.Length, nameof(secondMoment));
         KernelChecks.Positive(step, nameof(step));
+        var parts = KernelPool.Instance.PartsFor(12L * parameter.Length, parameter.Length / 1024);
+        if (parts == 1)
+        {
+            AdamWCore(parameter, gradient, firstMoment, secondMoment, learningRate, beta1, beta2, epsilon, weightDecay, step);
+            return;
+        }
 
+        unsafe
+        {
+            fixed (float* p = parameter, m = firstMoment, v = secondMoment)
+            fixed (float* g = gradient)
+            {
+                var job = t_adamw ??= new AdamWJob();
+                job.Parameter = p;
+                job.Gradient = g;
+                job.M = m;
+                job.V = v;
+                job.Length = parameter.Length;
+                (job.LearningRate, job.Beta1, job.Beta2, job.Epsilon, job.WeightDecay, job.Step) = (learningRate, beta1, beta2, epsilon, weightDecay, step);
+                KernelPool.Instance.Run(job, parts);
+            }
+        }
+    }
+
+    private static void AdamWCore(
+        Span<float> parameter, ReadOnlySpan<float> gradient, Span<float> firstMoment, Span<float> secondMoment,
+        float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
+    {
         // PyTorch's order: decay, moments, then p −= (lr/bc1)·m / (√v/√bc2 + ε).
         var decay = 1f - learningRate * weightDecay;
         var stepSize = learningRate / (1f - MathF.Pow(beta1, step));
@@ -69,6 +96,9 @@ public static class Optimizers
             parameter[i] = parameter[i] * decay - stepSize * m / (MathF.Sqrt(v) / bc2Sqrt + epsilon);
         }
     }
+
+    [ThreadStatic]
+    private static AdamWJob? t_adamw;
 
     /// <summary>
     /// One SGD step with momentum, as <c>torch.optim.SGD</c> (dampening 0, not Nesterov): <c>g ← g + λp</c>;
@@ -109,5 +139,32 @@ public static class Optimizers
         }
 
         return total;
+    }
+
+    private sealed unsafe class AdamWJob : IParallelWork
+    {
+        public float* Parameter;
+        public float* Gradient;
+        public float* M;
+        public float* V;
+        public int Length;
+        public float LearningRate;
+        public float Beta1;
+        public float Beta2;
+        public float Epsilon;
+        public float WeightDecay;
+        public int Step;
+
+        public void Execute(int part, int parts)
+        {
+            var (start, end) = KernelPool.Range(Length / 16, part, parts);
+            start *= 16;
+            end = part == parts - 1 ? Length : end * 16;
+            var n = end - start;
+            AdamWCore(
+                new Span<float>(Parameter + start, n), new ReadOnlySpan<float>(Gradient + start, n),
+                new Span<float>(M + start, n), new Span<float>(V + start, n),
+                LearningRate, Beta1, Beta2, Epsilon, WeightDecay, Step);
+        }
     }
 }
