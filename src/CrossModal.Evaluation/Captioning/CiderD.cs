@@ -1,4 +1,5 @@
 using System;
+using System.Threading.Tasks;
 
 namespace CrossModal.Evaluation.Captioning;
 
@@ -19,7 +20,6 @@ internal static class CiderD
     /// <summary>Mean and per-image CIDEr-D (in the reference's ×10 scale: 0.81, not 81).</summary>
     internal static (double Mean, double[] PerImage) Compute(TokenizedCaptions data)
     {
-        const int n = TokenizedCaptions.MaxOrder;
         var perImage = new double[data.Count];
         if (data.Count == 0)
         {
@@ -53,6 +53,24 @@ internal static class CiderD
 
         // self.ref_len = np.log(float(len(self.crefs)))
         var refLength = Math.Log(data.Count);
+        // Images are independent once the idf is known: score them in chunks, in parallel, each chunk with its own
+        // scratch; the mean is summed afterwards in image order so the result does not depend on scheduling.
+        var chunks = Math.Max(1, Math.Min(Environment.ProcessorCount, data.Count / 256));
+        Parallel.For(0, chunks, chunk =>
+            ScoreRange(data, logDf, refLength, perImage, chunk * data.Count / chunks, (chunk + 1) * data.Count / chunks));
+
+        var sum = 0.0;
+        foreach (var score in perImage)
+        {
+            sum += score;
+        }
+
+        return (sum / data.Count, perImage);
+    }
+
+    private static void ScoreRange(TokenizedCaptions data, double[] logDf, double refLength, double[] perImage, int start, int end)
+    {
+        const int n = TokenizedCaptions.MaxOrder;
         var refValue = new double[data.NGramCount];
         Span<double> hypNorm = stackalloc double[n];
         Span<double> refNorm = stackalloc double[n];
@@ -60,9 +78,8 @@ internal static class CiderD
         Span<double> val = stackalloc double[n];
         var hypVector = new double[64];
         var refVector = new double[64];
-        var sum = 0.0;
 
-        for (var image = 0; image < data.Count; image++)
+        for (var image = start; image < end; image++)
         {
             var candidate = data.Candidates[image];
             var hypLength = Vectorize(candidate, data.Orders, logDf, refLength, ref hypVector, hypNorm);
@@ -108,10 +125,8 @@ internal static class CiderD
             mean /= references.Length;
             mean *= 10.0;
             perImage[image] = mean;
-            sum += mean;
         }
 
-        return (sum / data.Count, perImage);
     }
 
     // counts2vec: tf·idf per n-gram, the L2 norm per order, and the bigram count used as "length".

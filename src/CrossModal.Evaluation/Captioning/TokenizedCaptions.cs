@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Threading.Tasks;
 
 namespace CrossModal.Evaluation.Captioning;
 
@@ -13,24 +14,60 @@ internal sealed class TokenizedCaptions
     internal const int MaxOrder = 4;
 
     private readonly Dictionary<string, int> _words = new(StringComparer.Ordinal);
-    private readonly Dictionary<NGram, int> _ngrams = [];
+    // An n-gram of order k is interned as (id of its first k − 1 words, its last word): one 64-bit key per lookup.
+    private readonly Dictionary<long, int> _ngrams = new(MixingComparer.Instance);
     private readonly List<byte> _orders = [];
 
-    // Per-sentence scratch: occurrence count per n-gram id (grown with the n-gram table).
+    // Per-sentence scratch: occurrence count per n-gram id (grown with the n-gram table), the distinct ids in
+    // first-appearance order, and the id of the n-gram of order k − 1 starting at each position.
     private int[] _countScratch = new int[1024];
+    private int[] _distinct = new int[256];
+    private int[] _prefix = new int[64];
 
     internal TokenizedCaptions(IReadOnlyList<IReadOnlyList<string>> references, IReadOnlyList<string> candidates, CaptionTokenization tokenization)
     {
+        // Splitting (the PTB approximation especially) is independent per caption: do it in parallel, then intern
+        // sequentially so that ids do not depend on thread timing.
+        var candidateTokens = new string[candidates.Count][];
+        var referenceTokens = new string[candidates.Count][][];
+        Parallel.For(0, candidates.Count, i =>
+        {
+            candidateTokens[i] = Split(candidates[i], tokenization);
+            var refs = references[i];
+            var split = new string[refs.Count][];
+            for (var r = 0; r < split.Length; r++)
+            {
+                split[r] = Split(refs[r], tokenization);
+            }
+
+            referenceTokens[i] = split;
+        });
+
+        // Pre-size the n-gram table (at most 4 n-grams per word; about half are distinct on caption corpora) so it is
+        // not rehashed while it grows.
+        long totalWords = 0;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            totalWords += candidateTokens[i].Length;
+            foreach (var reference in referenceTokens[i])
+            {
+                totalWords += reference.Length;
+            }
+        }
+
+        _ngrams.EnsureCapacity((int)Math.Min(int.MaxValue / 4, totalWords * 2));
+        _orders.Capacity = (int)Math.Min(int.MaxValue / 4, totalWords * 2);
+        _countScratch = new int[Math.Max(1024, (int)Math.Min(int.MaxValue / 4, totalWords * 2))];
+
         Candidates = new Sentence[candidates.Count];
         References = new Sentence[candidates.Count][];
         for (var i = 0; i < candidates.Count; i++)
         {
-            Candidates[i] = Build(Split(candidates[i], tokenization));
-            var refs = references[i];
-            var built = new Sentence[refs.Count];
-            for (var r = 0; r < refs.Count; r++)
+            Candidates[i] = Build(candidateTokens[i]);
+            var built = new Sentence[referenceTokens[i].Length];
+            for (var r = 0; r < built.Length; r++)
             {
-                built[r] = Build(Split(refs[r], tokenization));
+                built[r] = Build(referenceTokens[i][r]);
             }
 
             References[i] = built;
@@ -79,13 +116,25 @@ internal sealed class TokenizedCaptions
         }
 
         // Distinct n-grams in first-appearance order, k = 1..4 then position (bleu_scorer.py / cider_scorer.py precook).
-        var ids = new List<int>(words.Length * MaxOrder);
-        var total = 0;
+        if (_prefix.Length < words.Length)
+        {
+            _prefix = new int[Math.Max(words.Length, _prefix.Length * 2)];
+        }
+
+        var maxDistinct = words.Length * MaxOrder;
+        if (_distinct.Length < maxDistinct)
+        {
+            _distinct = new int[Math.Max(maxDistinct, _distinct.Length * 2)];
+        }
+
+        var distinctCount = 0;
         for (var k = 1; k <= MaxOrder; k++)
         {
             for (var i = 0; i + k <= words.Length; i++)
             {
-                var key = new NGram(words[i], k > 1 ? words[i + 1] : -1, k > 2 ? words[i + 2] : -1, k > 3 ? words[i + 3] : -1);
+                // _prefix[i] holds the id of the (k − 1)-gram at i (−1 for k = 1); extend it by word i + k − 1.
+                var prefix = k == 1 ? -1 : _prefix[i];
+                var key = ((long)prefix << 32) | (uint)words[i + k - 1];
                 if (!_ngrams.TryGetValue(key, out var id))
                 {
                     id = _orders.Count;
@@ -97,18 +146,17 @@ internal sealed class TokenizedCaptions
                     }
                 }
 
+                _prefix[i] = id;
                 if (_countScratch[id]++ == 0)
                 {
-                    ids.Add(id);
+                    _distinct[distinctCount++] = id;
                 }
-
-                total++;
             }
         }
 
-        var distinct = ids.ToArray();
-        var counts = new int[distinct.Length];
-        for (var i = 0; i < distinct.Length; i++)
+        var distinct = _distinct.AsSpan(0, distinctCount).ToArray();
+        var counts = new int[distinctCount];
+        for (var i = 0; i < distinctCount; i++)
         {
             counts[i] = _countScratch[distinct[i]];
             _countScratch[distinct[i]] = 0;
@@ -117,7 +165,17 @@ internal sealed class TokenizedCaptions
         return new Sentence(words, distinct, counts);
     }
 
-    private readonly record struct NGram(int A, int B, int C, int D);
+
+    // long.GetHashCode() is low ^ high, which for (prefix id, word id) keys collides massively ((1, 2), (2, 1), (3, 0)
+    // all hash alike): Fibonacci hashing spreads them.
+    private sealed class MixingComparer : IEqualityComparer<long>
+    {
+        internal static readonly MixingComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long obj) => (int)(((ulong)obj * 0x9E3779B97F4A7C15UL) >> 32);
+    }
 }
 
 /// <summary>One tokenised caption: its word ids, and its distinct n-grams with their counts.</summary>
