@@ -17,6 +17,7 @@ internal static class Program
         root.Subcommands.Add(CaptionCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
+        root.Subcommands.Add(GapCommand.Create());
         return root;
     }
 }
