@@ -10,6 +10,7 @@ internal static class Program
     {
         var root = new RootCommand("CrossModal: learn cross-modal tasks (captioning) from uni-modal data.");
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ShapesCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

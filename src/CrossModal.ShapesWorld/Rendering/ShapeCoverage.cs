@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using CrossModal.ShapesWorld.World;
 
 namespace CrossModal.ShapesWorld.Rendering;
@@ -34,6 +35,7 @@ public static class ShapeCoverage
     /// <param name="u">Horizontal, to the right.</param>
     /// <param name="v">Vertical, down.</param>
     /// <returns>True inside.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Inside(Shape shape, float u, float v)
     {
         switch (shape)
@@ -67,6 +69,7 @@ public static class ShapeCoverage
     }
 
     // Even–odd ray casting (W. R. Franklin's pnpoly).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool InsidePolygon(float[] xy, float u, float v)
     {
         bool inside = false;
