@@ -3,6 +3,7 @@ using System.Linq;
 using BenchmarkDotNet.Attributes;
 using CrossModal.Evaluation.Captioning;
 using CrossModal.Text.Corpora;
+using CrossModal.Testing;
 
 namespace CrossModal.Benchmarks;
 
@@ -22,7 +23,7 @@ public class CaptionMetricBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var corpus = CocoCaptions.Read(RepoData.File("captions/coco/captions_val2017.json"));
+        var corpus = CocoCaptions.Read(RepositoryPaths.Data("captions/coco/captions_val2017.json"));
         foreach (var id in corpus.ImageIds)
         {
             var captions = corpus.ReferencesOf(id);

@@ -2,6 +2,7 @@ using System.IO;
 using BenchmarkDotNet.Attributes;
 using CrossModal.Abstractions;
 using CrossModal.Models.Images;
+using CrossModal.Testing;
 
 namespace CrossModal.Benchmarks;
 
@@ -22,13 +23,7 @@ public class ImagePipelineBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        string root = Directory.GetCurrentDirectory();
-        while (!File.Exists(Path.Combine(root, "CrossModal.sln")))
-        {
-            root = Path.GetDirectoryName(root) ?? throw new DirectoryNotFoundException("run from inside the repository");
-        }
-
-        _jpeg = File.ReadAllBytes(Path.Combine(root, "data", "images", "coco_val2017_cc_by", "000000205401.jpg"));
+        _jpeg = File.ReadAllBytes(RepositoryPaths.Data(Path.Combine("images", "coco_val2017_cc_by", "000000205401.jpg")));
         _image = new JpegDecoder().Decode(_jpeg, "bench.jpg");
         _png = PngEncoder.Encode(_image);
     }

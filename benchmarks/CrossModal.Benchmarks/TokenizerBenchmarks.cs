@@ -4,6 +4,7 @@ using System.Linq;
 using BenchmarkDotNet.Attributes;
 using CrossModal.Text;
 using CrossModal.Text.Corpora;
+using CrossModal.Testing;
 
 namespace CrossModal.Benchmarks;
 
@@ -21,7 +22,7 @@ public class TokenizerBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _captions = Flickr8kCaptions.Read(RepoData.File("captions/flickr8k/Flickr8k.token.txt")).Corpus.Records.Select(r => r.Caption).ToArray();
+        _captions = Flickr8kCaptions.Read(RepositoryPaths.Data("captions/flickr8k/Flickr8k.token.txt")).Corpus.Records.Select(r => r.Caption).ToArray();
         _words = WordTokenizer.Build(_captions, minCount: 5);
         Console.WriteLine($"// captions {_captions.Length}; tokens: clip {Clip()}, gpt2 {Gpt2()}, word {Word()}");
     }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using CrossModal.Abstractions;
 using Xunit;
+using CrossModal.Testing;
 
 namespace CrossModal.Bridging.Tests;
 
@@ -268,16 +269,7 @@ internal static class TestData
     private static double Normal(Random rng) =>
         Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CrossModal.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("CrossModal.sln not found above the test binaries.");
-    }
+    public static string RepositoryRoot() => RepositoryPaths.Root;
 
     public static string CocoDirectory => Path.Combine(RepositoryRoot(), "data", "embeddings", "coco_val2017_vitb16_500");
 

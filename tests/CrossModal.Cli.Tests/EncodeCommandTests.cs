@@ -7,6 +7,7 @@ using CrossModal.Models.Clip;
 using CrossModal.Models.Images;
 using CrossModal.Tensors.IO;
 using Xunit;
+using CrossModal.Testing;
 
 namespace CrossModal.Cli.Tests;
 
@@ -123,14 +124,5 @@ public sealed class EncodeCommandTests : IDisposable
         return (result.ExitCode, result.Error);
     }
 
-    private static string FindRepoRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "CrossModal.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("CrossModal.sln not found above the test binaries.");
-    }
+    private static string FindRepoRoot() => RepositoryPaths.Root;
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 using CrossModal.Tensors;
 using CrossModal.Tensors.IO;
 using Xunit;
+using CrossModal.Testing;
 
 namespace CrossModal.Cli.Tests;
 
@@ -24,7 +25,7 @@ public sealed class GapCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static string Coco => RepoData.Path(Path.Combine("embeddings", "coco_val2017_vitb16_500", "features_clip.npy"));
+    private static string Coco => RepositoryPaths.Data(Path.Combine("embeddings", "coco_val2017_vitb16_500", "features_clip.npy"));
 
     private string Write(string name, int[] shape, float[] data)
     {

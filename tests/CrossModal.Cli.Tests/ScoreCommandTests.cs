@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Xunit;
+using CrossModal.Testing;
 
 namespace CrossModal.Cli.Tests;
 
@@ -23,7 +24,7 @@ public sealed class ScoreCommandTests : IDisposable
 
     private (string Refs, string Cands) TinyGolden(out JsonElement scores)
     {
-        var golden = JsonNode.Parse(File.ReadAllText(RepoData.Path("metrics/pycocoevalcap_tiny_golden.json")))!;
+        var golden = JsonNode.Parse(File.ReadAllText(RepositoryPaths.Data("metrics/pycocoevalcap_tiny_golden.json")))!;
         scores = JsonDocument.Parse(golden["scores"]!.ToJsonString()).RootElement;
         var cands = new JsonObject
         {

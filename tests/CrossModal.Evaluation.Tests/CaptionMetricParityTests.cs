@@ -6,6 +6,7 @@ using System.Text.Json;
 using CrossModal.Evaluation.Captioning;
 using CrossModal.Text.Corpora;
 using Xunit;
+using CrossModal.Testing;
 
 namespace CrossModal.Evaluation.Tests;
 
@@ -21,7 +22,7 @@ public sealed class CaptionMetricParityTests
     [Fact]
     public void Tiny_golden_corpus_and_per_image_scores_match_pycocoevalcap()
     {
-        using var golden = JsonDocument.Parse(File.ReadAllText(RepoData.Path("metrics/pycocoevalcap_tiny_golden.json")));
+        using var golden = JsonDocument.Parse(File.ReadAllText(RepositoryPaths.Data("metrics/pycocoevalcap_tiny_golden.json")));
         var root = golden.RootElement;
         var gts = new Dictionary<string, IReadOnlyList<string>>();
         foreach (var p in root.GetProperty("gts").EnumerateObject())
@@ -55,7 +56,7 @@ public sealed class CaptionMetricParityTests
 
     internal static (List<IReadOnlyList<string>> Refs, List<string> Cands, JsonDocument Doc) LoadCoco500()
     {
-        var doc = JsonDocument.Parse(File.ReadAllText(RepoData.Path("embeddings/coco_val2017_vitb16_500/coco_val2017_500_captions_and_metrics.json")));
+        var doc = JsonDocument.Parse(File.ReadAllText(RepositoryPaths.Data("embeddings/coco_val2017_vitb16_500/coco_val2017_500_captions_and_metrics.json")));
         var items = doc.RootElement.GetProperty("items");
         var refs = items.EnumerateArray().Select(it => (IReadOnlyList<string>)it.GetProperty("tokenized_refs").EnumerateArray().Select(e => e.GetString()!).ToList()).ToList();
         var cands = items.EnumerateArray().Select(it => it.GetProperty("tokenized_candidate").GetString()!).ToList();
@@ -97,7 +98,7 @@ public sealed class CaptionMetricParityTests
     [InlineData(2, 40)]
     public void Fast_metrics_equal_the_slow_port_on_random_coco_subsets(int seed, int images)
     {
-        var corpus = CocoCaptions.Read(RepoData.Path("captions/coco/captions_val2017.json"));
+        var corpus = CocoCaptions.Read(RepositoryPaths.Data("captions/coco/captions_val2017.json"));
         var random = new Random(seed);
         var chosen = corpus.ImageIds.OrderBy(_ => random.Next()).Take(images).ToList();
         var refs = new List<IReadOnlyList<string>>();

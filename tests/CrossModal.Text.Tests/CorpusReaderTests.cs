@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using CrossModal.Text.Corpora;
 using Xunit;
+using CrossModal.Testing;
 
 namespace CrossModal.Text.Tests;
 
@@ -22,7 +23,7 @@ public sealed class CorpusReaderTests : IDisposable
     [Fact]
     public void Coco_val2017_has_5000_images_and_25014_captions()
     {
-        var corpus = CocoCaptions.Read(RepoData.Path("captions/coco/captions_val2017.json"));
+        var corpus = CocoCaptions.Read(RepositoryPaths.Data("captions/coco/captions_val2017.json"));
         Assert.Equal(25014, corpus.Records.Count);
         Assert.Equal(5000, corpus.ImageIds.Count);
         Assert.Contains("A black Honda motorcycle parked in front of a garage.", corpus.ReferencesOf("179765"));
@@ -51,7 +52,7 @@ public sealed class CorpusReaderTests : IDisposable
     [Fact]
     public void Flickr8k_has_8092_images_of_five_captions_after_repairing_the_stray_id()
     {
-        var result = Flickr8kCaptions.Read(RepoData.Path("captions/flickr8k/Flickr8k.token.txt"));
+        var result = Flickr8kCaptions.Read(RepositoryPaths.Data("captions/flickr8k/Flickr8k.token.txt"));
         Assert.Equal(40460, result.Corpus.Records.Count);
         Assert.Equal(8092, result.Corpus.ImageIds.Count);
         Assert.All(result.Corpus.ImageIds, id => Assert.Equal(5, result.Corpus.ReferencesOf(id).Count));
@@ -63,10 +64,10 @@ public sealed class CorpusReaderTests : IDisposable
     [Fact]
     public void Flickr8k_splits_are_6000_1000_1000_images_of_the_corpus()
     {
-        var corpus = Flickr8kCaptions.Read(RepoData.Path("captions/flickr8k/Flickr8k.token.txt")).Corpus;
-        var train = Flickr8kCaptions.ReadSplit(RepoData.Path("captions/flickr8k/Flickr_8k.trainImages.txt"));
-        var dev = Flickr8kCaptions.ReadSplit(RepoData.Path("captions/flickr8k/Flickr_8k.devImages.txt"));
-        var test = Flickr8kCaptions.ReadSplit(RepoData.Path("captions/flickr8k/Flickr_8k.testImages.txt"));
+        var corpus = Flickr8kCaptions.Read(RepositoryPaths.Data("captions/flickr8k/Flickr8k.token.txt")).Corpus;
+        var train = Flickr8kCaptions.ReadSplit(RepositoryPaths.Data("captions/flickr8k/Flickr_8k.trainImages.txt"));
+        var dev = Flickr8kCaptions.ReadSplit(RepositoryPaths.Data("captions/flickr8k/Flickr_8k.devImages.txt"));
+        var test = Flickr8kCaptions.ReadSplit(RepositoryPaths.Data("captions/flickr8k/Flickr_8k.testImages.txt"));
         Assert.Equal((6000, 1000, 1000), (train.Count, dev.Count, test.Count));
         Assert.Empty(train.Intersect(test));
         Assert.Equal(5000, corpus.Subset(test).Records.Count);

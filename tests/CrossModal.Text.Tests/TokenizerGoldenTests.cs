@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text.Json;
 using Xunit;
+using CrossModal.Testing;
 
 namespace CrossModal.Text.Tests;
 
@@ -12,8 +13,8 @@ public sealed class TokenizerGoldenTests
 {
     public sealed record Case(string Text, int[] Ids, string Decoded);
 
-    private static readonly Lazy<JsonDocument> Golden = new(() => JsonDocument.Parse(File.ReadAllText(RepoData.Path("tokenizers/tokenizer_golden.json"))));
-    private static readonly Lazy<JsonDocument> Extra = new(() => JsonDocument.Parse(File.ReadAllText(RepoData.Path("tokenizers/tokenizer_extra_golden.json"))));
+    private static readonly Lazy<JsonDocument> Golden = new(() => JsonDocument.Parse(File.ReadAllText(RepositoryPaths.Data("tokenizers/tokenizer_golden.json"))));
+    private static readonly Lazy<JsonDocument> Extra = new(() => JsonDocument.Parse(File.ReadAllText(RepositoryPaths.Data("tokenizers/tokenizer_extra_golden.json"))));
 
     private static List<Case> Cases(JsonElement array) =>
         array.EnumerateArray()

@@ -3,6 +3,7 @@ using System.IO;
 using CrossModal.Models.Captioning;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Cpu;
+using CrossModal.Testing;
 
 namespace CrossModal.Models.Tests.Captioning;
 
@@ -60,16 +61,7 @@ internal static class CaptioningTestModels
         return values;
     }
 
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CrossModal.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("CrossModal.sln not found above " + AppContext.BaseDirectory);
-    }
+    public static string RepositoryRoot() => RepositoryPaths.Root;
 
     public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float atol, float rtol, string what)
     {

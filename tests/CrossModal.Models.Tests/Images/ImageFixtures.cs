@@ -8,6 +8,7 @@ using System.Text.RegularExpressions;
 using CrossModal.Abstractions;
 using CrossModal.Models.Images;
 using Xunit;
+using CrossModal.Testing;
 
 namespace CrossModal.Models.Tests.Images;
 
@@ -58,18 +59,7 @@ internal static class ImageFixtures
         return max;
     }
 
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "CrossModal.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("CrossModal.sln not found above " + AppContext.BaseDirectory);
-    }
+    private static string FindRepoRoot() => RepositoryPaths.Root;
 }
 
 /// <summary>A minimal NumPy .npy (v1/v2) reader for the fixtures: C-order little-endian uint8 or float32, optionally

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
+using CrossModal.Testing;
 
 namespace CrossModal.Tensors.Tests.IO;
 
@@ -10,18 +11,7 @@ namespace CrossModal.Tensors.Tests.IO;
 /// test a scratch folder, and builds .npy / safetensors images byte by byte.</summary>
 internal static class IoTestFiles
 {
-    private static readonly Lazy<string> FixtureFolder = new(() =>
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "CrossModal.sln")))
-            {
-                return Path.Combine(dir.FullName, "tests", "reference", "fixtures", "io");
-            }
-        }
-
-        throw new InvalidOperationException("Cannot find the repository root (CrossModal.sln) above " + AppContext.BaseDirectory);
-    });
+    private static readonly Lazy<string> FixtureFolder = new(() => Path.Combine(RepositoryPaths.Root, "tests", "reference", "fixtures", "io"));
 
     public static string Fixture(string name) => Path.Combine(FixtureFolder.Value, name);
 

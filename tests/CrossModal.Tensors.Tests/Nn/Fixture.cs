@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using CrossModal.Tensors.IO;
 using Xunit.Sdk;
+using CrossModal.Testing;
 
 namespace CrossModal.Tensors.Tests.Nn;
 
@@ -48,16 +49,7 @@ internal sealed class Fixture
         return new Fixture(name, tensors);
     }
 
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CrossModal.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("CrossModal.sln not found above " + AppContext.BaseDirectory);
-    }
+    public static string RepositoryRoot() => RepositoryPaths.Root;
 
     private (int[] Shape, float[] Data) Get(string name)
         => _tensors.TryGetValue(name, out var t) ? t : throw new XunitException($"Fixture {Name} has no tensor '{name}'.");

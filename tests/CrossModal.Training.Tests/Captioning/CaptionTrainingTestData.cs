@@ -5,22 +5,14 @@ using System.Linq;
 using CrossModal.Abstractions;
 using CrossModal.Text;
 using CrossModal.Text.Corpora;
+using CrossModal.Testing;
 
 namespace CrossModal.Training.Tests.Captioning;
 
 /// <summary>Real captions from the repository's Flickr8k copy and fixed random unit embeddings standing in for a text encoder.</summary>
 internal static class CaptionTrainingTestData
 {
-    public static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CrossModal.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("CrossModal.sln not found above " + AppContext.BaseDirectory);
-    }
+    public static string RepositoryRoot() => RepositoryPaths.Root;
 
     /// <summary>The first <paramref name="count"/> distinct Flickr8k captions of at most <paramref name="maxWords"/> words, in file order.</summary>
     public static string[] Flickr8k(int count, int maxWords)
