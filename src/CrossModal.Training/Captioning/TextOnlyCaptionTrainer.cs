@@ -117,6 +117,27 @@ public sealed class TextOnlyCaptionTrainer
         return new TextOnlyCaptionTrainer(checkpoint.Model, checkpoint.Spec, checkpoint.Tokenizer, checkpoint.Bridge, options, checkpoint);
     }
 
+    /// <summary>
+    /// Embeds <paramref name="captions"/> with <paramref name="textEncoder"/> (e.g. a CLIP text encoder) and trains on
+    /// them, holding out <see cref="TextOnlyCaptionTrainerOptions.ValidationFraction"/> for validation.
+    /// </summary>
+    /// <param name="captions">The captions.</param>
+    /// <param name="textEncoder">Embeds each caption; its dimension must be the model's embedding dimension.</param>
+    /// <param name="progress">Receives a report after every step, or null.</param>
+    /// <param name="cancellationToken">Stops the run at the next step boundary, after writing the checkpoint.</param>
+    public CaptionTrainingResult Train(IReadOnlyList<string> captions, ITextEncoder textEncoder, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(captions);
+        ArgumentNullException.ThrowIfNull(textEncoder);
+        var embeddings = textEncoder.EncodeTexts(captions);
+        if (embeddings.Rows != captions.Count)
+        {
+            throw new InvalidOperationException($"The text encoder returned {embeddings.Rows} embeddings for {captions.Count} captions.");
+        }
+
+        return Train(captions, embeddings, progress, cancellationToken);
+    }
+
     /// <summary>Trains on <paramref name="captions"/>, holding out <see cref="TextOnlyCaptionTrainerOptions.ValidationFraction"/> for validation.</summary>
     /// <param name="captions">The captions.</param>
     /// <param name="embeddings">Row i embeds caption i (text embeddings; image embeddings in paired mode).</param>

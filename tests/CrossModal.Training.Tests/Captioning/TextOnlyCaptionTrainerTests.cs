@@ -122,6 +122,19 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => trainer.Train(captions, wrongDimension));
     }
 
+    [Fact]
+    public void TrainingThroughATextEncoderEqualsTrainingOnItsPrecomputedEmbeddings()
+    {
+        var captions = CaptionTrainingTestData.Flickr8k(24, 10);
+        var embeddings = CaptionTrainingTestData.RandomUnitEmbeddings(captions.Length, 16, 11);
+        var precomputed = NewTrainer(captions, embeddings, null).Train(captions, embeddings);
+        var encoder = new TableEncoder(captions, embeddings);
+        var encoded = NewTrainer(captions, embeddings, null).Train(captions, encoder);
+        Assert.Equal(captions, encoder.Seen);
+        Assert.Equal(precomputed.StepLosses.ToArray(), encoded.StepLosses.ToArray());
+        Assert.NotEmpty(encoded.StepLosses);
+    }
+
     /// <summary>
     /// The evidence of issue 5: a small decoder trained from scratch on 300 real captions, each conditioned on a fixed
     /// random unit vector standing in for its text embedding, reproduces at least 90 % of them exactly by greedy
@@ -195,6 +208,26 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
         var bridge = BridgePresets.Create(BridgePreset.C3);
         bridge.Fit(new BridgeFitData { UnpairedTexts = embeddings, UnpairedImages = CaptionTrainingTestData.RandomUnitEmbeddings(20, embeddings.Dimension, 123) });
         return new TextOnlyCaptionTrainer(model, spec, tokenizer, bridge, options ?? Options(checkpoint));
+    }
+
+    /// <summary>A text encoder that looks captions up in a table (stands in for CLIP).</summary>
+    private sealed class TableEncoder(string[] captions, EmbeddingMatrix embeddings) : ITextEncoder
+    {
+        public IReadOnlyList<string>? Seen { get; private set; }
+
+        public int Dimension => embeddings.Dimension;
+
+        public EmbeddingMatrix EncodeTexts(IReadOnlyList<string> texts)
+        {
+            Seen = texts.ToArray();
+            var result = new EmbeddingMatrix(texts.Count, embeddings.Dimension);
+            for (var i = 0; i < texts.Count; i++)
+            {
+                embeddings.Row(Array.IndexOf(captions, texts[i])).CopyTo(result.Row(i));
+            }
+
+            return result;
+        }
     }
 
     private sealed class Synchronous(Action<TrainingProgress> report) : IProgress<TrainingProgress>
