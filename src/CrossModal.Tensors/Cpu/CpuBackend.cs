@@ -7,10 +7,35 @@ namespace CrossModal.Tensors.Cpu;
 /// The managed CPU backend: tensors in pinned managed arrays, GEMM by the blocked SIMD kernel in <see cref="Gemm"/>
 /// (or OpenBLAS when selected), element-wise work by <see cref="TensorPrimitives"/>.
 /// </summary>
-public sealed class CpuBackend : IComputeBackend
+public sealed partial class CpuBackend : IComputeBackend
 {
+    private readonly GemmProvider _gemmProvider;
+    private readonly int _threads;
+
+    /// <summary>A backend with default options: managed GEMM on all cores.</summary>
+    public CpuBackend()
+        : this(new CpuBackendOptions())
+    {
+    }
+
+    /// <summary>A backend with the given options (validated here).</summary>
+    /// <param name="options">GEMM provider and thread count.</param>
+    public CpuBackend(CpuBackendOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _gemmProvider = options.GemmProvider;
+        _threads = options.Threads ?? Gemm.DefaultThreads;
+    }
+
     /// <summary>A process-wide default instance using all cores.</summary>
     public static CpuBackend Default { get; } = new();
+
+    /// <summary>The GEMM implementation this backend calls.</summary>
+    public GemmProvider GemmProvider => _gemmProvider;
+
+    /// <summary>Most threads one operation uses.</summary>
+    public int Threads => _threads;
 
     /// <inheritdoc />
     public string Name => "cpu";
@@ -87,12 +112,23 @@ public sealed class CpuBackend : IComputeBackend
                 $"Shapes do not multiply: op(A) is {m}×{k}, op(B) is {kb}×{n}, C is {c.Dim(-2)}×{c.Dim(-1)}.");
         }
 
+        if (_gemmProvider == GemmProvider.OpenBlas)
+        {
+            OpenBlasGemm.MultiplyBatched(
+                transposeA, transposeB, m, n, k, alpha,
+                Span(a), aCols, (long)aRows * aCols,
+                Span(b), bCols, (long)bRows * bCols,
+                beta, Span(c), n, (long)m * n,
+                batch, _threads);
+            return;
+        }
+
         Gemm.MultiplyBatched(
             transposeA, transposeB, m, n, k, alpha,
             Span(a), aCols, (long)aRows * aCols,
             Span(b), bCols, (long)bRows * bCols,
             beta, Span(c), n, (long)m * n,
-            batch);
+            batch, _threads);
     }
 
     /// <inheritdoc />

@@ -27,4 +27,16 @@ internal static class ReferenceKernels
             }
         }
     }
+
+    /// <summary>For each z: C_z = α·op(A_z)·op(B_z) + β·C_z with A_z at z·strideA (likewise B, C).</summary>
+    public static void GemmBatched(
+        bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, int strideA, ReadOnlySpan<float> b, int ldb, int strideB,
+        float beta, Span<float> c, int ldc, int strideC, int batch)
+    {
+        for (var z = 0; z < batch; z++)
+        {
+            Gemm(transposeA, transposeB, m, n, k, alpha, a[(z * strideA)..], lda, b[(z * strideB)..], ldb, beta, c[(z * strideC)..], ldc);
+        }
+    }
 }
