@@ -6,10 +6,15 @@ namespace CrossModal.Cli;
 /// <summary>Entry point of the <c>crossmodal</c> tool.</summary>
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static int Main(string[] args) => BuildRootCommand().Parse(args).Invoke();
+
+    /// <summary>The whole command tree (tests invoke it in-process).</summary>
+    internal static RootCommand BuildRootCommand()
     {
         var root = new RootCommand("CrossModal: learn cross-modal tasks (captioning) from uni-modal data.");
         root.Subcommands.Add(BenchCommand.Create());
-        return root.Parse(args).Invoke();
+        root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
+        return root;
     }
 }

@@ -1,0 +1,358 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Compression;
+using System.Text;
+using System.Threading;
+using CrossModal.Text.Tokenization;
+
+namespace CrossModal.Text;
+
+/// <summary>
+/// OpenAI CLIP's tokenizer (<c>clip/simple_tokenizer.py</c>): <c>html.unescape</c> twice, whitespace collapsed,
+/// lower-cased, pre-tokenised by CLIP's pattern, byte-level BPE with <c>&lt;/w&gt;</c> marking the end of a word.
+/// Ids are identical to the reference's on every case of <c>data/tokenizers/tokenizer_golden.json</c>.
+/// </summary>
+/// <remarks>
+/// <para>The reference first runs <c>ftfy.fix_text</c> (mojibake repair). This tokenizer applies no such repair — the
+/// identity — exactly as the golden ids were generated; text that ftfy would change (e.g. "cafÃ©") can therefore
+/// tokenize differently from a Python install with ftfy.</para>
+/// <para>The merges (<c>bpe_simple_vocab_16e6.txt.gz</c>) are embedded in the assembly and read once, on first use.</para>
+/// </remarks>
+public sealed class ClipTokenizer : ITokenizer
+{
+    /// <summary>Context length of CLIP's text encoder.</summary>
+    public const int DefaultContextLength = 77;
+
+    /// <summary>Id of <c>&lt;|startoftext|&gt;</c>.</summary>
+    public const int StartOfText = 49406;
+
+    /// <summary>Id of <c>&lt;|endoftext|&gt;</c>.</summary>
+    public const int EndOfText = 49407;
+
+    private const string StartOfTextToken = "<|startoftext|>";
+    private const string EndOfTextToken = "<|endoftext|>";
+    private const string EndOfWord = "</w>";
+    private const string ResourceName = "CrossModal.Text.clip.bpe_simple_vocab_16e6.txt.gz";
+
+    // simple_tokenizer.py: merges = merges[1:49152-256-2+1]
+    private const int MergeCount = 49152 - 256 - 2;
+
+    private static readonly Lazy<BytePairEncoding> EmbeddedModel =
+        new(() => LoadModel(typeof(ClipTokenizer).Assembly.GetManifestResourceStream(ResourceName)
+                            ?? throw new InvalidOperationException($"Embedded resource {ResourceName} is missing."),
+                            "embedded bpe_simple_vocab_16e6.txt.gz"),
+            LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static readonly Lazy<ClipTokenizer> SharedInstance = new(() => new ClipTokenizer(), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly Lazy<BytePairEncoding> _model;
+
+    /// <summary>Creates a tokenizer over the embedded CLIP vocabulary (loaded lazily, once per process).</summary>
+    public ClipTokenizer()
+    {
+        _model = EmbeddedModel;
+    }
+
+    private ClipTokenizer(BytePairEncoding model)
+    {
+        _model = new Lazy<BytePairEncoding>(model);
+    }
+
+    /// <summary>A process-wide instance over the embedded vocabulary.</summary>
+    public static ClipTokenizer Shared => SharedInstance.Value;
+
+    /// <inheritdoc />
+    public int VocabularySize => 49408;
+
+    /// <inheritdoc />
+    public int? StartOfTextId => StartOfText;
+
+    /// <inheritdoc />
+    public int EndOfTextId => EndOfText;
+
+    /// <summary>0, as <c>clip.tokenize</c> pads.</summary>
+    public int PaddingId => 0;
+
+    /// <summary>Loads a tokenizer from a gzip-compressed CLIP merges file (same format as <c>bpe_simple_vocab_16e6.txt.gz</c>).</summary>
+    /// <param name="path">Path of the <c>.txt.gz</c> file.</param>
+    /// <exception cref="InvalidDataException">The file is not a CLIP merges file.</exception>
+    public static ClipTokenizer FromFile(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var stream = File.OpenRead(path);
+        return new ClipTokenizer(LoadModel(stream, path));
+    }
+
+    /// <inheritdoc />
+    public int[] Encode(string text)
+    {
+        var ids = new List<int>(text.Length / 3 + 4);
+        Encode(text, ids);
+        return ids.ToArray();
+    }
+
+    /// <summary>Appends the ids of <paramref name="text"/> (no start or end token) to <paramref name="destination"/>.</summary>
+    /// <param name="text">Any string.</param>
+    /// <param name="destination">Receives the ids.</param>
+    public void Encode(string text, List<int> destination)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(destination);
+        var model = _model.Value;
+
+        // whitespace_clean(basic_clean(text)).lower(); basic_clean = ftfy (identity here), html.unescape twice, strip.
+        var cleaned = PythonText.Strip(PythonText.HtmlUnescape(PythonText.HtmlUnescape(text)));
+        cleaned = PythonText.Lower(PythonText.CollapseWhitespace(cleaned));
+
+        var position = 0;
+        while (position < cleaned.Length)
+        {
+            var length = MatchAt(cleaned, position);
+            if (length == 0)
+            {
+                // No alternative matches here (whitespace, or U+0345 – see MatchAt): findall moves one code point on.
+                PythonText.ReadRune(cleaned, position, out var width);
+                position += width;
+                continue;
+            }
+
+            model.EncodeWord(cleaned.AsSpan(position, length), destination);
+            position += length;
+        }
+    }
+
+    /// <summary>
+    /// The token sequence CLIP's text encoder takes, as <c>clip.tokenize(text, context_length, truncate)</c>:
+    /// <c>&lt;|startoftext|&gt;</c>, the ids, <c>&lt;|endoftext|&gt;</c>, then zeros up to <paramref name="contextLength"/>.
+    /// </summary>
+    /// <param name="text">The caption.</param>
+    /// <param name="contextLength">Length of the result; at least 2.</param>
+    /// <param name="truncate">When the text is too long: true cuts it and keeps <c>&lt;|endoftext|&gt;</c> last; false throws.</param>
+    /// <exception cref="ArgumentException">The text does not fit and <paramref name="truncate"/> is false.</exception>
+    public int[] EncodeContext(string text, int contextLength = DefaultContextLength, bool truncate = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(contextLength, 2);
+        var ids = new List<int>(contextLength) { StartOfText };
+        Encode(text, ids);
+        ids.Add(EndOfText);
+        if (ids.Count > contextLength)
+        {
+            if (!truncate)
+            {
+                throw new ArgumentException(
+                    $"The text needs {ids.Count} tokens with start and end but the context length is {contextLength}.", nameof(text));
+            }
+
+            ids.RemoveRange(contextLength, ids.Count - contextLength);
+            ids[^1] = EndOfText;
+        }
+
+        var result = new int[contextLength];
+        ids.CopyTo(result);
+        return result;
+    }
+
+    /// <summary>
+    /// Decodes ids as the reference does: tokens joined, bytes mapped back, UTF-8 decoded (invalid sequences become
+    /// U+FFFD) and every <c>&lt;/w&gt;</c> replaced by a space — so "a cat." decodes to "a cat . ".
+    /// </summary>
+    /// <param name="ids">Ids in <c>[0, 49408)</c>; special tokens decode to their text.</param>
+    public string Decode(ReadOnlySpan<int> ids)
+    {
+        var bytes = _model.Value.DecodeToUtf8(ids);
+        return Encoding.UTF8.GetString(bytes).Replace(EndOfWord, " ", StringComparison.Ordinal);
+    }
+
+    // Length (UTF-16 units) of the match of
+    //   <\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+   (IGNORECASE)
+    // at `start`, trying the alternatives in order as the regex engine does; 0 when none matches.
+    private static int MatchAt(string text, int start)
+    {
+        var c = text[start];
+        if (c == '<')
+        {
+            if (MatchesFolded(text, start, StartOfTextToken))
+            {
+                return StartOfTextToken.Length;
+            }
+
+            if (MatchesFolded(text, start, EndOfTextToken))
+            {
+                return EndOfTextToken.Length;
+            }
+        }
+        else if (c == '\'' && start + 1 < text.Length)
+        {
+            var contraction = ContractionLength(text, start, ignoreCase: true);
+            if (contraction > 0)
+            {
+                return contraction;
+            }
+        }
+
+        var rune = PythonText.ReadRune(text, start, out var width);
+        if (rune.Value == 0x345)
+        {
+            return 0;
+        }
+
+        switch (PythonText.Classify(rune.Value))
+        {
+            case PythonText.CharClass.Letter:
+                return RunLength(text, start, PythonText.CharClass.Letter);
+            case PythonText.CharClass.Number:
+                return width;
+            case PythonText.CharClass.Other:
+                return RunLength(text, start, PythonText.CharClass.Other);
+            default:
+                return 0;
+        }
+    }
+
+    /// <summary>Length of the maximal run of <paramref name="cls"/> code points starting at <paramref name="start"/>.</summary>
+    internal static int RunLength(string text, int start, PythonText.CharClass cls, bool excludeYpogegrammeni = true)
+    {
+        var end = start;
+        while (end < text.Length)
+        {
+            var rune = PythonText.ReadRune(text, end, out var width);
+
+            // COMBINING GREEK YPOGEGRAMMENI (U+0345) case-folds to ι, so under IGNORECASE `regex` counts it in none
+            // of [\p{L}], [\p{N}] and [^\s\p{L}\p{N}] (checked against regex 2026.5.9): it ends a run and is skipped.
+            if (PythonText.Classify(rune.Value) != cls || (excludeYpogegrammeni && rune.Value == 0x345))
+            {
+                break;
+            }
+
+            end += width;
+        }
+
+        return end - start;
+    }
+
+    /// <summary>
+    /// Matches <c>'s|'t|'re|'ve|'m|'ll|'d</c> at <paramref name="start"/> (which holds an apostrophe). With
+    /// <paramref name="ignoreCase"/>, letters compare under simple case folding, where U+017F (ſ) equals s.
+    /// </summary>
+    internal static int ContractionLength(string text, int start, bool ignoreCase)
+    {
+        if (start + 1 >= text.Length)
+        {
+            return 0;
+        }
+
+        var a = Fold(text[start + 1], ignoreCase);
+        if (a is 's' or 't' or 'm' or 'd')
+        {
+            return 2;
+        }
+
+        if (start + 2 < text.Length)
+        {
+            var b = Fold(text[start + 2], ignoreCase);
+            if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l'))
+            {
+                return 3;
+            }
+        }
+
+        return 0;
+    }
+
+    private static char Fold(char c, bool ignoreCase)
+    {
+        if (!ignoreCase)
+        {
+            return c;
+        }
+
+        return c switch
+        {
+            >= 'A' and <= 'Z' => (char)(c + 32),
+            'ſ' => 's',
+            _ => c,
+        };
+    }
+
+    private static bool MatchesFolded(string text, int start, string token)
+    {
+        if (start + token.Length > text.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < token.Length; i++)
+        {
+            if (Fold(text[start + i], ignoreCase: true) != token[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static BytePairEncoding LoadModel(Stream gzipped, string source)
+    {
+        string content;
+        try
+        {
+            using var gzip = new GZipStream(gzipped, CompressionMode.Decompress);
+            using var reader = new StreamReader(gzip, new UTF8Encoding(false, throwOnInvalidBytes: true));
+            content = reader.ReadToEnd();
+        }
+        catch (Exception e) when (e is InvalidDataException or DecoderFallbackException)
+        {
+            throw new InvalidDataException($"{source}: not a gzip-compressed UTF-8 CLIP merges file ({e.Message}).", e);
+        }
+
+        var lines = content.Split('\n');
+        if (lines.Length < MergeCount + 1)
+        {
+            throw new InvalidDataException($"{source}: expected at least {MergeCount + 1} lines (a header and {MergeCount} merges) but found {lines.Length}.");
+        }
+
+        var merges = new (string Left, string Right)[MergeCount];
+        for (var i = 0; i < MergeCount; i++)
+        {
+            var parts = lines[i + 1].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != 2)
+            {
+                throw new InvalidDataException($"{source}: line {i + 2} should hold two space-separated symbols but holds '{lines[i + 1]}'.");
+            }
+
+            merges[i] = (parts[0], parts[1]);
+        }
+
+        // vocab = bytes, bytes + '</w>', merged pairs, the two specials (simple_tokenizer.py __init__).
+        var vocabulary = new string[512 + MergeCount + 2];
+        for (var i = 0; i < 256; i++)
+        {
+            var s = BytePairEncoding.ByteToChar[BytePairEncoding.ByteOrder[i]].ToString();
+            vocabulary[i] = s;
+            vocabulary[256 + i] = s + EndOfWord;
+        }
+
+        for (var i = 0; i < MergeCount; i++)
+        {
+            vocabulary[512 + i] = merges[i].Left + merges[i].Right;
+        }
+
+        vocabulary[^2] = StartOfTextToken;
+        vocabulary[^1] = EndOfTextToken;
+
+        var encoder = new Dictionary<string, int>(vocabulary.Length, StringComparer.Ordinal);
+        for (var id = 0; id < vocabulary.Length; id++)
+        {
+            encoder[vocabulary[id]] = id;
+        }
+
+        var model = new BytePairEncoding(vocabulary, encoder, merges, EndOfWord, source);
+
+        // self.cache = {'<|startoftext|>': '<|startoftext|>', '<|endoftext|>': '<|endoftext|>'}
+        model.Pin(StartOfTextToken, StartOfText);
+        model.Pin(EndOfTextToken, EndOfText);
+        return model;
+    }
+}

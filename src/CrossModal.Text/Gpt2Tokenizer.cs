@@ -1,0 +1,211 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using CrossModal.Text.Tokenization;
+
+namespace CrossModal.Text;
+
+/// <summary>
+/// OpenAI GPT-2's byte-level BPE tokenizer (<c>gpt-2/src/encoder.py</c>): GPT-2's pre-tokenising pattern, then BPE
+/// over UTF-8 bytes. No normalisation at all, so <see cref="Decode"/> returns exactly the text that was encoded, for
+/// any valid Unicode string. Ids are identical to the reference's on every case of
+/// <c>data/tokenizers/tokenizer_golden.json</c>.
+/// </summary>
+/// <remarks>The vocabulary (<c>encoder.json</c>, <c>vocab.bpe</c>) is embedded in the assembly and read once, on first use.</remarks>
+public sealed class Gpt2Tokenizer : ITokenizer
+{
+    /// <summary>Id of <c>&lt;|endoftext|&gt;</c>.</summary>
+    public const int EndOfText = 50256;
+
+    private const string EncoderResource = "CrossModal.Text.gpt2.encoder.json";
+    private const string MergesResource = "CrossModal.Text.gpt2.vocab.bpe";
+
+    private static readonly Lazy<BytePairEncoding> EmbeddedModel = new(LoadEmbedded, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static readonly Lazy<Gpt2Tokenizer> SharedInstance = new(() => new Gpt2Tokenizer(), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly Lazy<BytePairEncoding> _model;
+
+    /// <summary>Creates a tokenizer over the embedded GPT-2 vocabulary (loaded lazily, once per process).</summary>
+    public Gpt2Tokenizer()
+    {
+        _model = EmbeddedModel;
+    }
+
+    private Gpt2Tokenizer(BytePairEncoding model)
+    {
+        _model = new Lazy<BytePairEncoding>(model);
+    }
+
+    /// <summary>A process-wide instance over the embedded vocabulary.</summary>
+    public static Gpt2Tokenizer Shared => SharedInstance.Value;
+
+    /// <inheritdoc />
+    public int VocabularySize => _model.Value.Vocabulary.Length;
+
+    /// <summary>Always null: GPT-2 has no start token (<c>&lt;|endoftext|&gt;</c> is used as one by convention).</summary>
+    public int? StartOfTextId => null;
+
+    /// <inheritdoc />
+    public int EndOfTextId => EndOfText;
+
+    /// <summary><c>&lt;|endoftext|&gt;</c>, the usual choice since GPT-2 defines no padding token.</summary>
+    public int PaddingId => EndOfText;
+
+    /// <summary>Loads a tokenizer from an <c>encoder.json</c> and a <c>vocab.bpe</c> in GPT-2's format.</summary>
+    /// <param name="encoderJsonPath">Token → id map.</param>
+    /// <param name="vocabBpePath">Merges, one per line after a version header.</param>
+    /// <exception cref="InvalidDataException">A file is malformed.</exception>
+    public static Gpt2Tokenizer FromFiles(string encoderJsonPath, string vocabBpePath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(encoderJsonPath);
+        ArgumentException.ThrowIfNullOrEmpty(vocabBpePath);
+        using var encoder = File.OpenRead(encoderJsonPath);
+        using var merges = File.OpenRead(vocabBpePath);
+        return new Gpt2Tokenizer(LoadModel(encoder, encoderJsonPath, merges, vocabBpePath));
+    }
+
+    /// <inheritdoc />
+    public int[] Encode(string text)
+    {
+        var ids = new List<int>(text.Length / 3 + 4);
+        Encode(text, ids);
+        return ids.ToArray();
+    }
+
+    /// <summary>Appends the ids of <paramref name="text"/> to <paramref name="destination"/>.</summary>
+    /// <param name="text">Any string. (<c>&lt;|endoftext|&gt;</c> in the text is ordinary text, as in the reference.)</param>
+    /// <param name="destination">Receives the ids.</param>
+    public void Encode(string text, List<int> destination)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(destination);
+        var model = _model.Value;
+        var position = 0;
+        while (position < text.Length)
+        {
+            var length = MatchAt(text, position);
+            model.EncodeWord(text.AsSpan(position, length), destination);
+            position += length;
+        }
+    }
+
+    /// <summary>Decodes ids to text (bytes joined, then UTF-8 decoded; an invalid sequence becomes U+FFFD).</summary>
+    /// <param name="ids">Ids in <c>[0, 50257)</c>.</param>
+    public string Decode(ReadOnlySpan<int> ids) => Encoding.UTF8.GetString(_model.Value.DecodeToUtf8(ids));
+
+    // Length of the match of  's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+  at `start`,
+    // alternatives tried in order. Some alternative always matches, so the result is at least one code point.
+    private static int MatchAt(string text, int start)
+    {
+        if (text[start] == '\'')
+        {
+            var contraction = ClipTokenizer.ContractionLength(text, start, ignoreCase: false);
+            if (contraction > 0)
+            {
+                return contraction;
+            }
+        }
+
+        // ' ?' takes one literal space (U+0020) when a letter, number or other run follows it.
+        var body = text[start] == ' ' && start + 1 < text.Length ? start + 1 : start;
+        var bodyClass = PythonText.Classify(PythonText.ReadRune(text, body, out _).Value);
+        if (bodyClass != PythonText.CharClass.Space)
+        {
+            return body - start + ClipTokenizer.RunLength(text, body, bodyClass, excludeYpogegrammeni: false);
+        }
+
+        // Here text[start] is whitespace and, if it is a space, so is the next code point.
+        var spaceRun = ClipTokenizer.RunLength(text, start, PythonText.CharClass.Space, excludeYpogegrammeni: false);
+        if (start + spaceRun == text.Length)
+        {
+            return spaceRun;
+        }
+
+        // \s+(?!\S) backtracks to leave the last whitespace code point before a non-space; with a single one it
+        // fails and \s+ takes that one.
+        var spaceCodePoints = CountCodePoints(text, start, spaceRun);
+        if (spaceCodePoints >= 2)
+        {
+            var last = char.IsLowSurrogate(text[start + spaceRun - 1]) ? 2 : 1;
+            return spaceRun - last;
+        }
+
+        return spaceRun;
+    }
+
+    private static int CountCodePoints(string text, int start, int length)
+    {
+        var count = 0;
+        for (var i = start; i < start + length; i++)
+        {
+            if (!char.IsLowSurrogate(text[i]) || i == start || !char.IsHighSurrogate(text[i - 1]))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static BytePairEncoding LoadEmbedded()
+    {
+        var assembly = typeof(Gpt2Tokenizer).Assembly;
+        using var encoder = assembly.GetManifestResourceStream(EncoderResource)
+                            ?? throw new InvalidOperationException($"Embedded resource {EncoderResource} is missing.");
+        using var merges = assembly.GetManifestResourceStream(MergesResource)
+                           ?? throw new InvalidOperationException($"Embedded resource {MergesResource} is missing.");
+        return LoadModel(encoder, "embedded encoder.json", merges, "embedded vocab.bpe");
+    }
+
+    private static BytePairEncoding LoadModel(Stream encoderJson, string encoderSource, Stream vocabBpe, string mergesSource)
+    {
+        Dictionary<string, int> encoder;
+        try
+        {
+            encoder = JsonSerializer.Deserialize<Dictionary<string, int>>(encoderJson)
+                      ?? throw new InvalidDataException($"{encoderSource}: expected a JSON object mapping tokens to ids, found null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException(
+                $"{encoderSource}: line {e.LineNumber + 1}, position {e.BytePositionInLine + 1}: expected a JSON object mapping tokens to ids ({e.Message}).", e);
+        }
+
+        var vocabulary = new string[encoder.Count];
+        foreach (var (token, id) in encoder)
+        {
+            if ((uint)id >= (uint)vocabulary.Length || vocabulary[id] is not null)
+            {
+                throw new InvalidDataException($"{encoderSource}: token '{token}' has id {id}; ids must be distinct and in [0, {vocabulary.Length}).");
+            }
+
+            vocabulary[id] = token;
+        }
+
+        string content;
+        using (var reader = new StreamReader(vocabBpe, new UTF8Encoding(false, throwOnInvalidBytes: true)))
+        {
+            content = reader.ReadToEnd();
+        }
+
+        // encoder.py: bpe_merges = [tuple(merge_str.split()) for merge_str in bpe_data.split('\n')[1:-1]]
+        var lines = content.Split('\n');
+        var merges = new List<(string Left, string Right)>(Math.Max(0, lines.Length - 2));
+        for (var i = 1; i < lines.Length - 1; i++)
+        {
+            var parts = lines[i].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length != 2)
+            {
+                throw new InvalidDataException($"{mergesSource}: line {i + 1} should hold two space-separated symbols but holds '{lines[i]}'.");
+            }
+
+            merges.Add((parts[0], parts[1]));
+        }
+
+        return new BytePairEncoding(vocabulary, encoder, merges, endOfWordSuffix: null, mergesSource);
+    }
+}

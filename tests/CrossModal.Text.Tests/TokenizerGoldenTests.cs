@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using Xunit;
+
+namespace CrossModal.Text.Tests;
+
+/// <summary>Exact parity with OpenAI's reference tokenizers on the shipped golden files.</summary>
+public sealed class TokenizerGoldenTests
+{
+    public sealed record Case(string Text, int[] Ids, string Decoded);
+
+    private static readonly Lazy<JsonDocument> Golden = new(() => JsonDocument.Parse(File.ReadAllText(RepoData.Path("tokenizers/tokenizer_golden.json"))));
+    private static readonly Lazy<JsonDocument> Extra = new(() => JsonDocument.Parse(File.ReadAllText(RepoData.Path("tokenizers/tokenizer_extra_golden.json"))));
+
+    private static List<Case> Cases(JsonElement array) =>
+        array.EnumerateArray()
+             .Select(c => new Case(c.GetProperty("text").GetString()!,
+                                   c.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                                   c.GetProperty("decoded").GetString()!))
+             .ToList();
+
+    private static void AssertAll(ITokenizer tokenizer, List<Case> cases, int expectedCount)
+    {
+        Assert.Equal(expectedCount, cases.Count);
+        var failures = new List<string>();
+        foreach (var c in cases)
+        {
+            var ids = tokenizer.Encode(c.Text);
+            if (!ids.SequenceEqual(c.Ids))
+            {
+                failures.Add($"{JsonSerializer.Serialize(c.Text)}: got [{string.Join(",", ids)}] expected [{string.Join(",", c.Ids)}]");
+                continue;
+            }
+
+            var decoded = tokenizer.Decode(ids);
+            if (decoded != c.Decoded)
+            {
+                failures.Add($"{JsonSerializer.Serialize(c.Text)}: decoded {JsonSerializer.Serialize(decoded)} expected {JsonSerializer.Serialize(c.Decoded)}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, $"{failures.Count} of {cases.Count} cases differ:\n" + string.Join("\n", failures.Take(20)));
+    }
+
+    [Fact]
+    public void Clip_matches_every_reference_case()
+    {
+        var clip = Golden.Value.RootElement.GetProperty("clip");
+        Assert.Equal(ClipTokenizer.StartOfText, clip.GetProperty("sot").GetInt32());
+        Assert.Equal(ClipTokenizer.EndOfText, clip.GetProperty("eot").GetInt32());
+        AssertAll(new ClipTokenizer(), Cases(clip.GetProperty("cases")), 50);
+    }
+
+    [Fact]
+    public void Gpt2_matches_every_reference_case()
+    {
+        var gpt2 = Golden.Value.RootElement.GetProperty("gpt2");
+        Assert.Equal(Gpt2Tokenizer.EndOfText, gpt2.GetProperty("eot").GetInt32());
+        AssertAll(new Gpt2Tokenizer(), Cases(gpt2.GetProperty("cases")), 100);
+    }
+
+    [Fact]
+    public void Clip_matches_the_transcribed_reference_on_hard_unicode_and_entity_cases()
+    {
+        AssertAll(ClipTokenizer.Shared, Cases(Extra.Value.RootElement.GetProperty("clip")), 418);
+    }
+
+    [Fact]
+    public void Gpt2_matches_the_transcribed_reference_on_hard_unicode_cases()
+    {
+        AssertAll(Gpt2Tokenizer.Shared, Cases(Extra.Value.RootElement.GetProperty("gpt2")), 418);
+    }
+}
