@@ -1,0 +1,33 @@
+using System;
+
+namespace CrossModal.Bridging.Internal;
+
+/// <summary>Standard normal samples from a seeded <see cref="Random"/> (Box–Muller), so noise is reproducible.</summary>
+internal static class Gaussian
+{
+    /// <summary>Fills <paramref name="destination"/> with independent N(0, 1) draws, two per pair of uniforms.</summary>
+    public static void Fill(Random rng, Span<float> destination)
+    {
+        var i = 0;
+        for (; i + 1 < destination.Length; i += 2)
+        {
+            Pair(rng, out destination[i], out destination[i + 1]);
+        }
+
+        if (i < destination.Length)
+        {
+            Pair(rng, out destination[i], out _);
+        }
+    }
+
+    private static void Pair(Random rng, out float z0, out float z1)
+    {
+        // 1 − U lies in (0, 1], so the logarithm is finite.
+        var u1 = 1.0 - rng.NextDouble();
+        var u2 = rng.NextDouble();
+        var r = Math.Sqrt(-2.0 * Math.Log(u1));
+        var (sin, cos) = Math.SinCos(2.0 * Math.PI * u2);
+        z0 = (float)(r * cos);
+        z1 = (float)(r * sin);
+    }
+}
