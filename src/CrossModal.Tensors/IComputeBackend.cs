@@ -71,6 +71,220 @@ public interface IComputeBackend : IDisposable
     /// <param name="tensor">The tensor.</param>
     float Sum(Tensor tensor);
 
+    // ---- Neural-network layers. Forward and backward side by side; shapes use N rows (B·T), C width, OC output
+    // width, V classes, NH heads. Backward passes overwrite input gradients and accumulate parameter gradients. ----
+
+    /// <summary>Linear layer forward: <c>output = input·Wᵀ + b</c> (see <see cref="Cpu.Kernels.Linear"/>).</summary>
+    /// <param name="output">(N, OC).</param>
+    /// <param name="input">(N, C).</param>
+    /// <param name="weight">(OC, C).</param>
+    /// <param name="bias">(OC), or null.</param>
+    void LinearForward(Tensor output, Tensor input, Tensor weight, Tensor? bias);
+
+    /// <summary>Linear layer backward: <c>dInput = dOutput·W</c>; <c>dW += dOutputᵀ·input</c>; <c>db += Σ_n dOutput</c>.</summary>
+    /// <param name="dInput">(N, C) overwritten, or null when not needed.</param>
+    /// <param name="dWeight">(OC, C) accumulated.</param>
+    /// <param name="dBias">(OC) accumulated, or null.</param>
+    /// <param name="dOutput">(N, OC).</param>
+    /// <param name="input">(N, C) from the forward pass.</param>
+    /// <param name="weight">(OC, C).</param>
+    void LinearBackward(Tensor? dInput, Tensor dWeight, Tensor? dBias, Tensor dOutput, Tensor input, Tensor weight);
+
+    /// <summary>LayerNorm forward over the last dimension (see <see cref="Cpu.Kernels.LayerNorm"/>).</summary>
+    /// <param name="output">(N, C).</param>
+    /// <param name="mean">(N) kept for backward.</param>
+    /// <param name="rstd">(N) kept for backward.</param>
+    /// <param name="input">(N, C).</param>
+    /// <param name="weight">(C).</param>
+    /// <param name="bias">(C).</param>
+    /// <param name="epsilon">ε added to the variance.</param>
+    void LayerNormForward(Tensor output, Tensor mean, Tensor rstd, Tensor input, Tensor weight, Tensor bias, float epsilon);
+
+    /// <summary>LayerNorm backward.</summary>
+    /// <param name="dInput">(N, C) overwritten.</param>
+    /// <param name="dWeight">(C) accumulated.</param>
+    /// <param name="dBias">(C) accumulated.</param>
+    /// <param name="dOutput">(N, C).</param>
+    /// <param name="input">(N, C) from the forward pass.</param>
+    /// <param name="weight">(C).</param>
+    /// <param name="mean">(N) from the forward pass.</param>
+    /// <param name="rstd">(N) from the forward pass.</param>
+    void LayerNormBackward(Tensor dInput, Tensor dWeight, Tensor dBias, Tensor dOutput, Tensor input, Tensor weight, Tensor mean, Tensor rstd);
+
+    /// <summary>Embedding lookup: <c>output[n] = table[ids[n]]</c>.</summary>
+    /// <param name="output">(N, C).</param>
+    /// <param name="ids">(N) host indices in [0, V).</param>
+    /// <param name="table">(V, C).</param>
+    void EmbeddingForward(Tensor output, ReadOnlySpan<int> ids, Tensor table);
+
+    /// <summary>Embedding backward: <c>dTable[ids[n]] += dOutput[n]</c>.</summary>
+    /// <param name="dTable">(V, C) accumulated.</param>
+    /// <param name="dOutput">(N, C).</param>
+    /// <param name="ids">(N) as given to the forward pass.</param>
+    void EmbeddingBackward(Tensor dTable, Tensor dOutput, ReadOnlySpan<int> ids);
+
+    /// <summary>Adds learned position embeddings in place: <c>x[b, t] += positions[t]</c>.</summary>
+    /// <param name="x">(B·T, C) updated.</param>
+    /// <param name="positions">(maxT, C), maxT ≥ T.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="time">T.</param>
+    void AddPositionEmbedding(Tensor x, Tensor positions, int batch, int time);
+
+    /// <summary>Backward of <see cref="AddPositionEmbedding"/>: <c>dPositions[t] += Σ_b dX[b, t]</c>.</summary>
+    /// <param name="dPositions">(maxT, C) accumulated.</param>
+    /// <param name="dX">(B·T, C).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="time">T.</param>
+    void AddPositionEmbeddingBackward(Tensor dPositions, Tensor dX, int batch, int time);
+
+    /// <summary>Element-wise activation forward.</summary>
+    /// <param name="kind">Which function.</param>
+    /// <param name="output">Same element count as <paramref name="input"/>; must not overlap it.</param>
+    /// <param name="input">The pre-activation.</param>
+    void ActivationForward(Activation kind, Tensor output, Tensor input);
+
+    /// <summary>Element-wise activation backward (overwrites <paramref name="dInput"/>).</summary>
+    /// <param name="kind">Which function.</param>
+    /// <param name="dInput">Gradient of the pre-activation; must not overlap the other operands.</param>
+    /// <param name="dOutput">Gradient of the activation.</param>
+    /// <param name="input">The forward pass's input.</param>
+    /// <param name="output">The forward pass's output (used by tanh).</param>
+    void ActivationBackward(Activation kind, Tensor dInput, Tensor dOutput, Tensor input, Tensor output);
+
+    /// <summary>Softmax over the last dimension.</summary>
+    /// <param name="output">(N, C); may be <paramref name="input"/>.</param>
+    /// <param name="input">(N, C).</param>
+    void SoftmaxForward(Tensor output, Tensor input);
+
+    /// <summary>Softmax backward from its output.</summary>
+    /// <param name="dInput">(N, C) overwritten; may be <paramref name="dOutput"/>.</param>
+    /// <param name="dOutput">(N, C).</param>
+    /// <param name="output">(N, C) from the forward pass.</param>
+    void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output);
+
+    /// <summary>Multi-head scaled dot-product attention over packed Q|K|V (see <see cref="Cpu.Kernels.Attention"/>).</summary>
+    /// <param name="output">(B·T, C).</param>
+    /// <param name="attention">(B, NH, T, T) probabilities kept for backward.</param>
+    /// <param name="qkv">(B·T, 3C).</param>
+    /// <param name="keyMask">(B·T) host bytes, 1 = attend, 0 = padding; empty for none.</param>
+    /// <param name="causal">Hide later keys.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="time">T.</param>
+    /// <param name="heads">NH.</param>
+    void AttentionForward(Tensor output, Tensor attention, Tensor qkv, ReadOnlySpan<byte> keyMask, bool causal, int batch, int time, int heads);
+
+    /// <summary>Attention backward.</summary>
+    /// <param name="dQkv">(B·T, 3C) overwritten.</param>
+    /// <param name="dOutput">(B·T, C).</param>
+    /// <param name="qkv">(B·T, 3C) from the forward pass.</param>
+    /// <param name="attention">(B, NH, T, T) from the forward pass.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="time">T.</param>
+    /// <param name="heads">NH.</param>
+    void AttentionBackward(Tensor dQkv, Tensor dOutput, Tensor qkv, Tensor attention, int batch, int time, int heads);
+
+    /// <summary>Inverted dropout in training mode with a seeded mask.</summary>
+    /// <param name="output">Same count as <paramref name="input"/>; may be it.</param>
+    /// <param name="mask">Written: multipliers 0 or 1/(1 − p).</param>
+    /// <param name="input">The input.</param>
+    /// <param name="probability">p in [0, 1).</param>
+    /// <param name="seed">This call's seed.</param>
+    void DropoutForward(Tensor output, Tensor mask, Tensor input, float probability, ulong seed);
+
+    /// <summary>Dropout backward: <c>dInput = dOutput ⊙ mask</c>.</summary>
+    /// <param name="dInput">Overwritten; may be <paramref name="dOutput"/>.</param>
+    /// <param name="dOutput">Upstream gradient.</param>
+    /// <param name="mask">From the forward pass.</param>
+    void DropoutBackward(Tensor dInput, Tensor dOutput, Tensor mask);
+
+    /// <summary>Fused softmax cross-entropy with ignore index and label smoothing; returns the mean loss.</summary>
+    /// <param name="losses">(N) per-row losses.</param>
+    /// <param name="logSumExp">(N) kept for backward.</param>
+    /// <param name="logits">(N, V).</param>
+    /// <param name="targets">(N) host class indices.</param>
+    /// <param name="ignoreIndex">Targets to skip.</param>
+    /// <param name="labelSmoothing">ε in [0, 1].</param>
+    float CrossEntropyForward(Tensor losses, Tensor logSumExp, Tensor logits, ReadOnlySpan<int> targets, int ignoreIndex, float labelSmoothing);
+
+    /// <summary>Cross-entropy backward of the mean loss.</summary>
+    /// <param name="dLogits">(N, V) overwritten; may be <paramref name="logits"/>.</param>
+    /// <param name="logits">(N, V) from the forward pass.</param>
+    /// <param name="logSumExp">(N) from the forward pass.</param>
+    /// <param name="targets">(N) as given to the forward pass.</param>
+    /// <param name="ignoreIndex">As given to the forward pass.</param>
+    /// <param name="labelSmoothing">As given to the forward pass.</param>
+    /// <param name="dLoss">Gradient of the mean loss.</param>
+    void CrossEntropyBackward(Tensor dLogits, Tensor logits, Tensor logSumExp, ReadOnlySpan<int> targets, int ignoreIndex, float labelSmoothing, float dLoss);
+
+    /// <summary>Row-wise L2 normalisation <c>x / max(‖x‖, ε)</c>.</summary>
+    /// <param name="output">(N, D); may be <paramref name="input"/>.</param>
+    /// <param name="norms">(N) kept for backward.</param>
+    /// <param name="input">(N, D).</param>
+    /// <param name="epsilon">ε.</param>
+    void L2NormalizeForward(Tensor output, Tensor norms, Tensor input, float epsilon);
+
+    /// <summary>L2 normalisation backward.</summary>
+    /// <param name="dInput">(N, D) overwritten; may be <paramref name="dOutput"/>.</param>
+    /// <param name="dOutput">(N, D).</param>
+    /// <param name="output">(N, D) from the forward pass.</param>
+    /// <param name="norms">(N) from the forward pass.</param>
+    /// <param name="epsilon">As given to the forward pass.</param>
+    void L2NormalizeBackward(Tensor dInput, Tensor dOutput, Tensor output, Tensor norms, float epsilon);
+
+    /// <summary>Symmetric InfoNCE (CLIP) loss with logit scale min(exp(τ), 100); returns the loss.</summary>
+    /// <param name="logits">(N, N) kept for backward.</param>
+    /// <param name="rowLogSumExp">(N) kept for backward.</param>
+    /// <param name="columnLogSumExp">(N) kept for backward.</param>
+    /// <param name="image">(N, D).</param>
+    /// <param name="text">(N, D).</param>
+    /// <param name="logTemperature">(1) τ.</param>
+    float ContrastiveLossForward(Tensor logits, Tensor rowLogSumExp, Tensor columnLogSumExp, Tensor image, Tensor text, Tensor logTemperature);
+
+    /// <summary>Contrastive loss backward.</summary>
+    /// <param name="dImage">(N, D) overwritten.</param>
+    /// <param name="dText">(N, D) overwritten.</param>
+    /// <param name="dLogTemperature">(1) accumulated.</param>
+    /// <param name="dLogits">(N, N) scratch.</param>
+    /// <param name="logits">(N, N) from the forward pass.</param>
+    /// <param name="rowLogSumExp">(N) from the forward pass.</param>
+    /// <param name="columnLogSumExp">(N) from the forward pass.</param>
+    /// <param name="image">(N, D).</param>
+    /// <param name="text">(N, D).</param>
+    /// <param name="logTemperature">(1) τ.</param>
+    /// <param name="dLoss">Gradient of the loss.</param>
+    void ContrastiveLossBackward(
+        Tensor dImage, Tensor dText, Tensor dLogTemperature, Tensor dLogits, Tensor logits, Tensor rowLogSumExp,
+        Tensor columnLogSumExp, Tensor image, Tensor text, Tensor logTemperature, float dLoss);
+
+    // ---- Optimisers. ----
+
+    /// <summary>One AdamW update of one parameter (see <see cref="Cpu.Kernels.Optimizers.AdamW"/>).</summary>
+    /// <param name="parameter">Updated in place.</param>
+    /// <param name="gradient">Its gradient.</param>
+    /// <param name="firstMoment">m, updated.</param>
+    /// <param name="secondMoment">v, updated.</param>
+    /// <param name="learningRate">lr.</param>
+    /// <param name="beta1">β₁.</param>
+    /// <param name="beta2">β₂.</param>
+    /// <param name="epsilon">ε.</param>
+    /// <param name="weightDecay">Decoupled λ.</param>
+    /// <param name="step">t from 1.</param>
+    void AdamWStep(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step);
+
+    /// <summary>One SGD-with-momentum update (see <see cref="Cpu.Kernels.Optimizers.SgdMomentum"/>).</summary>
+    /// <param name="parameter">Updated in place.</param>
+    /// <param name="gradient">Its gradient.</param>
+    /// <param name="velocity">Momentum buffer.</param>
+    /// <param name="learningRate">lr.</param>
+    /// <param name="momentum">μ.</param>
+    /// <param name="weightDecay">Coupled λ.</param>
+    /// <param name="firstStep">Whether the buffer starts now.</param>
+    void SgdStep(Tensor parameter, Tensor gradient, Tensor velocity, float learningRate, float momentum, float weightDecay, bool firstStep);
+
+    /// <summary>Σ x² in double precision (for global gradient norms).</summary>
+    /// <param name="tensor">The tensor.</param>
+    double SumOfSquares(Tensor tensor);
+
     /// <summary>Waits until all queued work has finished (a no-op on synchronous backends).</summary>
     void Synchronize();
 }

@@ -23,3 +23,48 @@ internal static class Assertions
         }
     }
 }
+
+/// <summary>Norm-wise closeness ‖a − ref‖ / ‖ref‖ ≤ tol, the llm.c parity measure for whole tensors.</summary>
+internal static class NormAssertions
+{
+    /// <summary>Forward outputs and losses against PyTorch.</summary>
+    public const double ForwardTolerance = 1e-5;
+
+    /// <summary>Gradients against PyTorch (a longer fp32 chain of reductions than the forward pass).</summary>
+    public const double GradientTolerance = 1e-4;
+
+    public static double RelativeError(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        double diff = 0, norm = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var d = (double)actual[i] - expected[i];
+            diff += d * d;
+            norm += (double)expected[i] * expected[i];
+        }
+
+        return norm == 0 ? Math.Sqrt(diff) : Math.Sqrt(diff / norm);
+    }
+
+    public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double tolerance, string what)
+    {
+        if (expected.Length != actual.Length)
+        {
+            throw new XunitException($"{what}: expected {expected.Length} values, got {actual.Length}.");
+        }
+
+        for (var i = 0; i < actual.Length; i++)
+        {
+            if (!float.IsFinite(actual[i]))
+            {
+                throw new XunitException($"{what}: element {i} is {actual[i]}.");
+            }
+        }
+
+        var error = RelativeError(expected, actual);
+        if (!(error <= tolerance))
+        {
+            throw new XunitException($"{what}: relative error {error:E3} exceeds {tolerance:E1}.");
+        }
+    }
+}

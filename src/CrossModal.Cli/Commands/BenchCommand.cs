@@ -10,6 +10,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure the speed of CrossModal's kernels and training steps on this machine.");
         bench.Subcommands.Add(BenchGemmCommand.Create());
         bench.Subcommands.Add(BenchProjectionCommand.Create());
+        bench.Subcommands.Add(BenchTrainCommand.Create());
         return bench;
     }
 }

@@ -1,0 +1,61 @@
+using System;
+using System.Numerics.Tensors;
+
+namespace CrossModal.Tensors.Cpu.Kernels;
+
+/// <summary>
+/// Inverted dropout (Srivastava et al., 2014, as <c>torch.nn.Dropout</c>): each element is zeroed with probability p
+/// and survivors are scaled by <c>1/(1 − p)</c>. The mask is a counter-based hash of (seed, index), so the same seed
+/// gives the same mask on any thread count.
+/// </summary>
+public static class Dropout
+{
+    /// <summary>Forward pass in training mode; writes the multipliers (0 or 1/(1 − p)) to <paramref name="mask"/>.</summary>
+    /// <param name="output">(N) written; may be <paramref name="input"/> itself.</param>
+    /// <param name="mask">(N) written: the multiplier of each element.</param>
+    /// <param name="input">(N).</param>
+    /// <param name="probability">Drop probability p in [0, 1).</param>
+    /// <param name="seed">Seed of this call's mask (callers advance it per step).</param>
+    public static void Forward(Span<float> output, Span<float> mask, ReadOnlySpan<float> input, float probability, ulong seed)
+    {
+        KernelChecks.Length(output, input.Length, nameof(output));
+        KernelChecks.Length(mask, input.Length, nameof(mask));
+        if (!(probability >= 0f && probability < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(probability), probability, "Expected a drop probability in [0, 1).");
+        }
+
+        var keep = 1f / (1f - probability);
+        var key = SplitMix64(seed);
+
+        // Compare 24-bit uniform integers so the threshold is exact in float.
+        var threshold = (uint)(probability * (1 << 24));
+        for (var i = 0; i < input.Length; i++)
+        {
+            var r = (uint)(SplitMix64(key + (ulong)i) >> 40);
+            mask[i] = r < threshold ? 0f : keep;
+        }
+
+        TensorPrimitives.Multiply(input, mask, output);
+    }
+
+    /// <summary>Backward pass: <c>dinp = dout ⊙ mask</c> (overwritten).</summary>
+    /// <param name="dinput">(N) overwritten; may be <paramref name="doutput"/> itself.</param>
+    /// <param name="doutput">(N).</param>
+    /// <param name="mask">(N) from the forward pass.</param>
+    public static void Backward(Span<float> dinput, ReadOnlySpan<float> doutput, ReadOnlySpan<float> mask)
+    {
+        KernelChecks.Length(dinput, mask.Length, nameof(dinput));
+        KernelChecks.Length(doutput, mask.Length, nameof(doutput));
+        TensorPrimitives.Multiply(doutput, mask, dinput);
+    }
+
+    /// <summary>SplitMix64 finaliser (Steele, Lea and Flood, 2014): a well-mixed 64-bit hash of a counter.</summary>
+    internal static ulong SplitMix64(ulong x)
+    {
+        x += 0x9E3779B97F4A7C15UL;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        return x ^ (x >> 31);
+    }
+}

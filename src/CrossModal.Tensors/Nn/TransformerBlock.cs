@@ -1,0 +1,123 @@
+using System;
+
+namespace CrossModal.Tensors.Nn;
+
+/// <summary>Options of a pre-LayerNorm transformer block.</summary>
+public sealed class TransformerBlockOptions
+{
+    /// <summary>Model width C.</summary>
+    public int Width { get; set; }
+
+    /// <summary>Attention heads NH.</summary>
+    public int Heads { get; set; }
+
+    /// <summary>MLP hidden width.</summary>
+    /// <value>0 means 4C.</value>
+    public int MlpHidden { get; set; }
+
+    /// <summary>MLP activation.</summary>
+    /// <value><see cref="Activation.Gelu"/> (GPT-2); OpenAI CLIP uses <see cref="Activation.QuickGelu"/>.</value>
+    public Activation Activation { get; set; } = Activation.Gelu;
+
+    /// <summary>Causal (decoder) or bidirectional (encoder) attention.</summary>
+    /// <value>True.</value>
+    public bool Causal { get; set; } = true;
+
+    /// <summary>LayerNorm ε.</summary>
+    /// <value>1e-5.</value>
+    public float LayerNormEpsilon { get; set; } = 1e-5f;
+
+    /// <summary>Dropout probability on both residual branches.</summary>
+    /// <value>0.</value>
+    public float Dropout { get; set; }
+
+    /// <summary>Seed of the dropout masks.</summary>
+    /// <value>0.</value>
+    public ulong DropoutSeed { get; set; }
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Width, nameof(Width));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Heads, nameof(Heads));
+        ArgumentOutOfRangeException.ThrowIfNegative(MlpHidden, nameof(MlpHidden));
+    }
+}
+
+/// <summary>
+/// Pre-LayerNorm transformer block (GPT-2, CLIP): <c>x = x + attn(ln_1(x)); x = x + mlp(ln_2(x))</c>.
+/// Children: <c>ln_1</c>, <c>attn</c>, <c>ln_2</c>, <c>mlp</c>.
+/// </summary>
+public sealed class TransformerBlock : Module
+{
+    private readonly Dropout _attentionDropout;
+    private readonly Dropout _mlpDropout;
+    private Tensor? _residual;
+    private Tensor? _output;
+    private Tensor? _dResidual;
+    private Tensor? _dInput;
+
+    /// <summary>Creates the block.</summary>
+    /// <param name="backend">The compute backend.</param>
+    /// <param name="options">Its shape and behaviour.</param>
+    public TransformerBlock(IComputeBackend backend, TransformerBlockOptions options)
+        : base(backend)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Width = options.Width;
+        Norm1 = AddModule("ln_1", new LayerNorm(backend, options.Width, options.LayerNormEpsilon));
+        Attention = AddModule("attn", new MultiHeadAttention(backend, options.Width, options.Heads, options.Causal));
+        Norm2 = AddModule("ln_2", new LayerNorm(backend, options.Width, options.LayerNormEpsilon));
+        Mlp = AddModule("mlp", new Mlp(backend, options.Width, options.MlpHidden == 0 ? 4 * options.Width : options.MlpHidden, options.Activation));
+        _attentionDropout = AddModule("attn_dropout", new Dropout(backend, options.Dropout, options.DropoutSeed * 2));
+        _mlpDropout = AddModule("mlp_dropout", new Dropout(backend, options.Dropout, (options.DropoutSeed * 2) + 1));
+    }
+
+    /// <summary>C.</summary>
+    public int Width { get; }
+
+    /// <summary>LayerNorm before attention.</summary>
+    public LayerNorm Norm1 { get; }
+
+    /// <summary>Self-attention.</summary>
+    public MultiHeadAttention Attention { get; }
+
+    /// <summary>LayerNorm before the MLP.</summary>
+    public LayerNorm Norm2 { get; }
+
+    /// <summary>Feed-forward block.</summary>
+    public Mlp Mlp { get; }
+
+    /// <summary>Forward pass.</summary>
+    /// <param name="input">(B·T, C); kept until <see cref="Backward"/>.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="time">T.</param>
+    /// <param name="keyMask">(B·T) 1 = attend, 0 = padding; empty for none.</param>
+    /// <returns>(B·T, C), owned by the block.</returns>
+    public Tensor Forward(Tensor input, int batch, int time, ReadOnlySpan<byte> keyMask = default)
+    {
+        var n = RowsOf(input, Width, nameof(input));
+        var a = _attentionDropout.Forward(Attention.Forward(Norm1.Forward(input), batch, time, keyMask));
+        _residual = Buffer(_residual, n, Width);
+        Backend.Add(input, a, _residual);
+        var m = _mlpDropout.Forward(Mlp.Forward(Norm2.Forward(_residual)));
+        _output = Buffer(_output, n, Width);
+        Backend.Add(_residual, m, _output);
+        return _output;
+    }
+
+    /// <summary>Backward pass.</summary>
+    /// <param name="dOutput">(B·T, C).</param>
+    /// <returns>dInput (B·T, C), owned by the block.</returns>
+    public Tensor Backward(Tensor dOutput)
+    {
+        var residual = RequireForward(_residual, nameof(TransformerBlock));
+        var dNorm2 = Norm2.Backward(Mlp.Backward(_mlpDropout.Backward(dOutput)));
+        _dResidual = Buffer(_dResidual, residual.Shape);
+        Backend.Add(dNorm2, dOutput, _dResidual);
+        var dNorm1 = Norm1.Backward(Attention.Backward(_attentionDropout.Backward(_dResidual)));
+        _dInput = Buffer(_dInput, residual.Shape);
+        Backend.Add(dNorm1, _dResidual, _dInput);
+        return _dInput;
+    }
+}
