@@ -13,6 +13,7 @@ internal static class Program
     {
         var root = new RootCommand("CrossModal: learn cross-modal tasks (captioning) from uni-modal data.");
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(EncodeCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(GapCommand.Create());

@@ -1,0 +1,188 @@
+using System;
+using System.Collections.Generic;
+using System.CommandLine;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CrossModal.Abstractions;
+using CrossModal.Models.Clip;
+using CrossModal.Models.Images;
+using CrossModal.Tensors;
+using CrossModal.Tensors.IO;
+using Spectre.Console;
+
+namespace CrossModal.Cli.Commands;
+
+/// <summary>
+/// <c>crossmodal encode --model DIR (--text FILE | --images DIR_OR_FILES…) --out OUT.npy [--batch N]</c>: embeds
+/// texts (one per line) or images with a Hugging Face CLIP checkpoint and writes an (N, D) float32 .npy of
+/// L2-normalised embeddings plus, beside it, OUT.json listing the inputs in row order. Both files are written
+/// atomically; progress goes to stderr.
+/// </summary>
+internal static class EncodeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Folder of a Hugging Face CLIPModel (config.json + model.safetensors).", Required = true };
+        var text = new Option<string?>("--text") { Description = "Text file: one text per line." };
+        var images = new Option<string[]>("--images")
+        {
+            Description = "Image files and/or folders (PNG, JPEG, PPM/PGM; chosen by signature). Folders are read non-recursively, in name order.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var output = new Option<string>("--out") { Description = "Output .npy path; the input list goes to the same path with .json.", Required = true };
+        var batch = new Option<int>("--batch") { Description = "Inputs per forward pass.", DefaultValueFactory = _ => 32 };
+        var command = new Command("encode", "Embed texts or images with a CLIP model into an .npy matrix.") { model, text, images, output, batch };
+        command.SetAction(parse => CommandLineError.Run(() => Run(
+            parse.GetValue(model)!,
+            parse.GetValue(text),
+            parse.GetValue(images) ?? [],
+            parse.GetValue(output)!,
+            parse.GetValue(batch),
+            Console.Error)));
+        return command;
+    }
+
+    /// <summary>The command's body; returns the exit code.</summary>
+    internal static int Run(string modelDirectory, string? textFile, IReadOnlyList<string> imageArguments, string output, int batch, TextWriter progressWriter)
+    {
+        if ((textFile is null) == (imageArguments.Count == 0))
+        {
+            throw new CommandLineError("give exactly one of --text FILE or --images DIR_OR_FILES…");
+        }
+
+        if (batch <= 0)
+        {
+            throw new CommandLineError($"--batch must be positive but is {batch}");
+        }
+
+        if (!output.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CommandLineError($"--out '{output}' must end with .npy");
+        }
+
+        List<string> inputs;
+        if (textFile is not null)
+        {
+            if (!File.Exists(textFile))
+            {
+                throw new CommandLineError($"--text file '{textFile}' does not exist");
+            }
+
+            inputs = [.. File.ReadAllLines(textFile)];
+        }
+        else
+        {
+            inputs = ListImages(imageArguments);
+        }
+
+        if (inputs.Count == 0)
+        {
+            throw new CommandLineError(textFile is not null ? $"--text file '{textFile}' holds no lines" : "--images names no image files");
+        }
+
+        var clip = ClipCheckpoint.Load(modelDirectory);
+        clip.EncodeBatchSize = batch;
+        clip.NormalizeEmbeddings = true;
+        var result = new float[inputs.Count * clip.Dimension];
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(progressWriter) });
+        console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask(textFile is not null ? "encoding texts" : "encoding images", maxValue: inputs.Count);
+                var decoder = ImageDecoder.Default;
+                for (var start = 0; start < inputs.Count; start += batch)
+                {
+                    var count = Math.Min(batch, inputs.Count - start);
+                    var slice = inputs.GetRange(start, count);
+                    EmbeddingMatrix embeddings = textFile is not null
+                        ? clip.EncodeTexts(slice)
+                        : clip.EncodeImages(slice.Select(DecodeImage).ToList());
+                    embeddings.EnsureFinite(textFile is not null ? "texts" : "images");
+                    embeddings.Span.CopyTo(result.AsSpan(start * clip.Dimension));
+                    task.Increment(count);
+                }
+
+                ImageData DecodeImage(string path)
+                {
+                    try
+                    {
+                        return decoder.Decode(path);
+                    }
+                    catch (DllNotFoundException e)
+                    {
+                        throw new CommandLineError($"{path}: {e.Message}", e);
+                    }
+                }
+            });
+
+        NpyFile.Write(output, new HostArray([inputs.Count, clip.Dimension], result));
+        WriteInputList(Path.ChangeExtension(output, ".json"), modelDirectory, textFile is not null ? "text" : "image", clip.Dimension, inputs);
+        progressWriter.WriteLine($"wrote {inputs.Count} × {clip.Dimension} embeddings to {output}");
+        return 0;
+    }
+
+    /// <summary>Files in argument order; each folder contributes its decodable files in ordinal name order.</summary>
+    private static List<string> ListImages(IReadOnlyList<string> arguments)
+    {
+        var files = new List<string>();
+        foreach (var argument in arguments)
+        {
+            if (Directory.Exists(argument))
+            {
+                foreach (var file in Directory.GetFiles(argument).Order(StringComparer.Ordinal))
+                {
+                    if (LooksLikeImage(file))
+                    {
+                        files.Add(file);
+                    }
+                }
+            }
+            else if (File.Exists(argument))
+            {
+                files.Add(argument);
+            }
+            else
+            {
+                throw new CommandLineError($"--images: '{argument}' is neither a file nor a folder");
+            }
+        }
+
+        return files;
+    }
+
+    private static bool LooksLikeImage(string path)
+    {
+        Span<byte> header = stackalloc byte[16];
+        using var stream = File.OpenRead(path);
+        var read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        return ImageDecoder.Default.CanDecode(header[..read]);
+    }
+
+    private static void WriteInputList(string path, string modelDirectory, string modality, int dimension, List<string> inputs)
+    {
+        var root = new JsonObject
+        {
+            ["model"] = Path.GetFullPath(modelDirectory),
+            ["modality"] = modality,
+            ["rows"] = inputs.Count,
+            ["dimension"] = dimension,
+            ["normalized"] = true,
+            ["inputs"] = new JsonArray(inputs.Select(i => (JsonNode?)JsonValue.Create(i)).ToArray()),
+        };
+        var full = Path.GetFullPath(path);
+        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllText(temp, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}
