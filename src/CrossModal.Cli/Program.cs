@@ -18,5 +18,8 @@ internal static class Program
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(GapCommand.Create());
         return root;
+        root.Subcommands.Add(TrainCaptionerCommand.Create());
+        root.Subcommands.Add(CaptionCommand.Create());
+        return root.Parse(args).Invoke();
     }
 }

@@ -183,6 +183,18 @@ public interface IComputeBackend : IDisposable
     /// <param name="heads">NH.</param>
     void AttentionBackward(Tensor dQkv, Tensor dOutput, Tensor qkv, Tensor attention, int batch, int time, int heads);
 
+    /// <summary>
+    /// One cached decoding step of causal attention (see <see cref="Cpu.Kernels.CachedAttention"/>): stores this step's
+    /// keys and values at <paramref name="position"/>, then attends over positions 0..position.
+    /// </summary>
+    /// <param name="output">(B, C).</param>
+    /// <param name="keyCache">(B, maxT, C) updated at <paramref name="position"/>.</param>
+    /// <param name="valueCache">(B, maxT, C) updated at <paramref name="position"/>.</param>
+    /// <param name="qkv">(B, 3C) this step's packed projections.</param>
+    /// <param name="position">The step's index in [0, maxT).</param>
+    /// <param name="heads">NH.</param>
+    void CachedAttentionForward(Tensor output, Tensor keyCache, Tensor valueCache, Tensor qkv, int position, int heads);
+
     /// <summary>Inverted dropout in training mode with a seeded mask.</summary>
     /// <param name="output">Same count as <paramref name="input"/>; may be it.</param>
     /// <param name="mask">Written: multipliers 0 or 1/(1 − p).</param>

@@ -228,6 +228,21 @@ public sealed class WordTokenizer : ITokenizer
         }
     }
 
+    /// <summary>Rebuilds a tokenizer from its token list (<see cref="Tokens"/>), e.g. as stored inside a model checkpoint.</summary>
+    /// <param name="tokens">All tokens in id order, starting with the four special tokens.</param>
+    /// <exception cref="InvalidDataException">The specials are missing or a token is empty or repeated.</exception>
+    public static WordTokenizer FromTokens(IEnumerable<string> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        var array = tokens.ToArray();
+        if (array.Length < Specials.Length)
+        {
+            throw new InvalidDataException($"Expected at least the {Specials.Length} special tokens, found {array.Length} tokens.");
+        }
+
+        return new WordTokenizer(array, "token list");
+    }
+
     /// <summary>Reads a vocabulary written by <see cref="Save"/>.</summary>
     /// <param name="path">The JSON file.</param>
     /// <exception cref="InvalidDataException">The file is not a word-tokenizer JSON file; the message names the file and what is wrong.</exception>

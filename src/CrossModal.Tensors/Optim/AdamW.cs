@@ -75,7 +75,14 @@ public sealed class AdamW : IOptimizer
     public float LearningRate { get; set; }
 
     /// <inheritdoc />
-    public int StepCount { get; private set; }
+    /// <remarks>Settable so that a checkpoint can restore it together with <see cref="FirstMoments"/> and <see cref="SecondMoments"/>.</remarks>
+    public int StepCount { get; set; }
+
+    /// <summary>The first-moment buffers m, one per parameter in construction order (for checkpoints).</summary>
+    public IReadOnlyList<Tensor> FirstMoments => _m;
+
+    /// <summary>The second-moment buffers v, one per parameter in construction order (for checkpoints).</summary>
+    public IReadOnlyList<Tensor> SecondMoments => _v;
 
     /// <inheritdoc />
     public void Step()

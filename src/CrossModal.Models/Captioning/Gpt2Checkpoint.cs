@@ -1,0 +1,213 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text.Json;
+using CrossModal.Tensors;
+using CrossModal.Tensors.IO;
+using CrossModal.Tensors.Nn;
+
+namespace CrossModal.Models.Captioning;
+
+/// <summary>
+/// Loads Hugging Face <c>GPT2LMHeadModel</c> (or <c>GPT2Model</c>) checkpoints: <c>config.json</c> and
+/// <c>model.safetensors</c>. GPT-2's projections are <c>Conv1D</c> layers whose weights are stored (in, out), the
+/// transpose of a Linear's (out, in) (<c>transformers/pytorch_utils.py</c>), so they are transposed on load. The LM head
+/// is tied to <c>transformer.wte.weight</c>; a stored <c>lm_head.weight</c> must equal it. The causal-mask buffers
+/// (<c>attn.bias</c>, <c>attn.masked_bias</c>) of older checkpoints are ignored.
+/// </summary>
+public static class Gpt2Checkpoint
+{
+    private static readonly string[] Conv1DSuffixes = ["attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight"];
+
+    /// <summary>Reads a GPT-2 <c>config.json</c>.</summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="InvalidDataException">A required field is missing or the activation is not GPT-2's.</exception>
+    public static Gpt2DecoderOptions ReadConfig(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var document = ParseJson(path);
+        var root = document.RootElement;
+        int Required(params string[] names)
+        {
+            foreach (var name in names)
+            {
+                if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number)
+                {
+                    return value.GetInt32();
+                }
+            }
+
+            throw new InvalidDataException($"{path}: expected the integer field \"{names[0]}\".");
+        }
+
+        if (root.TryGetProperty("activation_function", out var activation) && activation.ValueKind == JsonValueKind.String &&
+            activation.GetString() is not ("gelu_new" or "gelu_pytorch_tanh"))
+        {
+            throw new InvalidDataException($"{path}: activation_function '{activation.GetString()}' is not supported; GPT-2 uses 'gelu_new' (tanh GELU).");
+        }
+
+        if (root.TryGetProperty("n_inner", out var inner) && inner.ValueKind == JsonValueKind.Number && inner.GetInt32() != 4 * Required("n_embd"))
+        {
+            throw new InvalidDataException($"{path}: n_inner {inner.GetInt32()} is not supported; the MLP must be 4·n_embd wide.");
+        }
+
+        var options = new Gpt2DecoderOptions
+        {
+            VocabularySize = Required("vocab_size"),
+            Context = Required("n_positions", "n_ctx"),
+            Width = Required("n_embd"),
+            Layers = Required("n_layer"),
+            Heads = Required("n_head"),
+        };
+        if (root.TryGetProperty("layer_norm_epsilon", out var epsilon) && epsilon.ValueKind == JsonValueKind.Number)
+        {
+            options.LayerNormEpsilon = epsilon.GetSingle();
+        }
+
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// Creates a decoder from a Hugging Face checkpoint: <paramref name="path"/> is a directory holding
+    /// <c>config.json</c> and <c>model.safetensors</c>, or the safetensors file itself with <c>config.json</c> beside it.
+    /// </summary>
+    /// <param name="backend">Where to put the weights.</param>
+    /// <param name="path">Directory or safetensors file.</param>
+    public static Gpt2Decoder Load(IComputeBackend backend, string path)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var (weights, config) = Directory.Exists(path)
+            ? (Path.Combine(path, "model.safetensors"), Path.Combine(path, "config.json"))
+            : (path, Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "config.json"));
+        if (!File.Exists(config))
+        {
+            throw new FileNotFoundException($"The GPT-2 configuration '{config}' was not found beside the weights.", config);
+        }
+
+        var decoder = new Gpt2Decoder(backend, ReadConfig(config));
+        LoadWeights(decoder, weights);
+        return decoder;
+    }
+
+    /// <summary>Loads Hugging Face GPT-2 weights into an existing decoder of the same shape.</summary>
+    /// <param name="decoder">The decoder.</param>
+    /// <param name="path">The safetensors file.</param>
+    /// <exception cref="InvalidDataException">A parameter is missing, has the wrong shape, or an extra tensor is unknown.</exception>
+    public static void LoadWeights(Gpt2Decoder decoder, string path)
+    {
+        ArgumentNullException.ThrowIfNull(decoder);
+        using var reader = SafeTensorsReader.Open(path);
+        var prefix = reader.Contains("transformer.wte.weight") ? string.Empty : reader.Contains("wte.weight") ? "transformer." : null;
+        if (prefix is null)
+        {
+            throw new InvalidDataException($"{path}: no 'transformer.wte.weight' (or 'wte.weight'): this is not a Hugging Face GPT-2 checkpoint.");
+        }
+
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in decoder.NamedParameters())
+        {
+            var stored = prefix.Length > 0 && name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : name;
+            if (!reader.Contains(stored))
+            {
+                throw new InvalidDataException($"{path}: the tensor '{stored}' is missing.");
+            }
+
+            used.Add(stored);
+            var shape = reader.GetShape(stored);
+            var expected = parameter.Value.Shape.ToArray();
+            var values = new float[parameter.Length];
+            if (IsConv1D(name))
+            {
+                // Conv1D weight (in, out) → Linear weight (out, in).
+                if (shape.Length != 2 || shape[0] != expected[1] || shape[1] != expected[0])
+                {
+                    throw new InvalidDataException(
+                        $"{path}: '{stored}' has shape {TensorShape.Format(shape)}; a Conv1D weight of this model must be {TensorShape.Format([expected[1], expected[0]])}.");
+                }
+
+                var raw = new float[parameter.Length];
+                reader.Read(stored, raw);
+                Transpose(raw, values, shape[0], shape[1]);
+            }
+            else
+            {
+                if (!shape.AsSpan().SequenceEqual(expected))
+                {
+                    throw new InvalidDataException($"{path}: '{stored}' has shape {TensorShape.Format(shape)} but the model expects {TensorShape.Format(expected)}.");
+                }
+
+                reader.Read(stored, values);
+            }
+
+            parameter.Value.CopyFrom(values);
+        }
+
+        foreach (var name in reader.Names)
+        {
+            if (used.Contains(name) || name.EndsWith(".attn.bias", StringComparison.Ordinal) || name.EndsWith(".attn.masked_bias", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (name == "lm_head.weight")
+            {
+                var head = new float[reader.GetElementCount(name)];
+                reader.Read(name, head);
+                if (!head.AsSpan().SequenceEqual(decoder.TokenEmbedding.Value.ToArray()))
+                {
+                    throw new InvalidDataException($"{path}: 'lm_head.weight' differs from 'transformer.wte.weight'; only tied LM heads (as GPT-2) are supported.");
+                }
+
+                continue;
+            }
+
+            throw new InvalidDataException($"{path}: the tensor '{name}' is not a GPT-2 parameter this decoder knows.");
+        }
+    }
+
+    private static bool IsConv1D(string name)
+    {
+        foreach (var suffix in Conv1DSuffixes)
+        {
+            if (name.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void Transpose(ReadOnlySpan<float> source, Span<float> destination, int rows, int columns)
+    {
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns; c++)
+            {
+                destination[(c * rows) + r] = source[(r * columns) + c];
+            }
+        }
+    }
+
+    private static JsonDocument ParseJson(string path)
+    {
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: invalid JSON ({e.Message}).", e);
+        }
+    }
+}

@@ -1,0 +1,383 @@
+using System;
+using CrossModal.Tensors;
+using CrossModal.Tensors.Nn;
+
+namespace CrossModal.Models.Captioning;
+
+/// <summary>
+/// A GPT-2-architecture causal decoder (Radford et al., 2019) that reads a sequence of <em>prefix vectors</em> followed
+/// by tokens, as ClipCap (Mokady et al., 2021) conditions GPT-2 on a mapped image or text embedding. Input and output
+/// embeddings are tied as in GPT-2. The layers are those of <see cref="TransformerLanguageModel"/>, registered under
+/// <c>transformer</c>, so parameter names are exactly Hugging Face <c>GPT2LMHeadModel</c>'s
+/// (<c>transformer.wte.weight</c>, <c>transformer.h.0.attn.c_attn.weight</c>, …; see <see cref="Gpt2Checkpoint"/>).
+/// </summary>
+/// <remarks>
+/// Shapes: B sequences, k prefix vectors, Tc token positions, T = k + Tc, width C, vocabulary V. The sequence layout is
+/// <c>[prefix_0 … prefix_{k−1}, token_0 … token_{Tc−1}]</c>; position t predicts the element at t + 1, so the logits at
+/// position k − 1 + j score caption token j. Training buffers are allocated once per shape and reused.
+/// </remarks>
+public sealed class Gpt2Decoder : Module
+{
+    private readonly Parameter _positions;
+    private Tensor? _input;
+    private Tensor? _hidden;
+    private Tensor? _logits;
+    private Tensor? _losses;
+    private Tensor? _logSumExp;
+    private Tensor? _dHidden;
+    private Tensor? _dTokens;
+    private Tensor? _dPrefix;
+    private Tensor[] _prefixRowsIn = [];
+    private Tensor[] _prefixRowsX = [];
+    private Tensor[] _tokenRowsIn = [];
+    private Tensor[] _tokenRowsX = [];
+    private Tensor[] _dPrefixRows = [];
+    private Tensor[] _dTokenRows = [];
+    private (Tensor?, Tensor?, Tensor?, int, int, int) _layoutKey;
+    private (Tensor?, Tensor?, Tensor?, int, int, int) _gradientLayoutKey;
+    private int[] _targets = [];
+    private int _batch;
+    private int _prefixLength;
+    private int _tokenTime;
+    private bool _lossReady;
+    private int _ignoreIndex;
+    private float _labelSmoothing;
+
+    /// <summary>Creates the decoder; call <see cref="Module.InitializeParameters"/> or load weights next.</summary>
+    /// <param name="backend">The compute backend.</param>
+    /// <param name="options">Its shape.</param>
+    public Gpt2Decoder(IComputeBackend backend, Gpt2DecoderOptions options)
+        : base(backend)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        Transformer = AddModule("transformer", new TransformerLanguageModel(backend, new TransformerLanguageModelOptions
+        {
+            VocabularySize = options.VocabularySize,
+            Context = options.Context,
+            Width = options.Width,
+            Layers = options.Layers,
+            Heads = options.Heads,
+            LayerNormEpsilon = options.LayerNormEpsilon,
+            Dropout = options.Dropout,
+        }));
+        _positions = Transformer.GetParameter("wpe.weight");
+    }
+
+    /// <summary>The shape it was built with.</summary>
+    public Gpt2DecoderOptions Options { get; }
+
+    /// <summary>The underlying layers (token and position embeddings, blocks, final LayerNorm).</summary>
+    public TransformerLanguageModel Transformer { get; }
+
+    /// <summary>Width C, which prefix vectors must have.</summary>
+    public int Width => Options.Width;
+
+    /// <summary>Token embedding (V, C), also the output projection.</summary>
+    public Parameter TokenEmbedding => Transformer.TokenEmbedding.Weight;
+
+    /// <summary>Learned position embedding (context, C).</summary>
+    public Parameter PositionEmbedding => _positions;
+
+    /// <summary>
+    /// The gradient with respect to the prefix vectors from the last <see cref="Backward"/>: (B·k, C), owned by the decoder.
+    /// Null when the last pass had no prefix.
+    /// </summary>
+    public Tensor? PrefixGradient { get; private set; }
+
+    /// <summary>Forward pass to logits.</summary>
+    /// <param name="prefix">(B·k, C) prefix vectors, or null when <paramref name="prefixLength"/> is 0.</param>
+    /// <param name="prefixLength">k ≥ 0.</param>
+    /// <param name="tokens">(B·Tc) token ids in [0, V).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="tokenTime">Tc ≥ 0, with k + Tc in [1, context].</param>
+    /// <returns>Logits (B·T, V), owned by the decoder and overwritten by <see cref="Backward"/>.</returns>
+    public Tensor Forward(Tensor? prefix, int prefixLength, ReadOnlySpan<int> tokens, int batch, int tokenTime)
+    {
+        var c = Options.Width;
+        var time = prefixLength + tokenTime;
+        if (batch <= 0 || prefixLength < 0 || tokenTime < 0 || time <= 0 || time > Options.Context)
+        {
+            throw new ArgumentException(
+                $"Expected B > 0 and 0 < k + Tc ≤ {Options.Context}; got B = {batch}, k = {prefixLength}, Tc = {tokenTime}.", nameof(tokenTime));
+        }
+
+        if (tokens.Length != (long)batch * tokenTime)
+        {
+            throw new ArgumentException($"Expected {batch}×{tokenTime} tokens but got {tokens.Length}.", nameof(tokens));
+        }
+
+        if (prefixLength > 0 && (prefix is null || prefix.Length != (long)batch * prefixLength * c))
+        {
+            throw new ArgumentException($"Expected ({batch}·{prefixLength}, {c}) prefix vectors but got {prefix?.ToString() ?? "null"}.", nameof(prefix));
+        }
+
+        foreach (var id in tokens)
+        {
+            if ((uint)id >= (uint)Options.VocabularySize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), id, $"Token ids must be in [0, {Options.VocabularySize}).");
+            }
+        }
+
+        _input = Buffer(_input, batch * time, c);
+        Tensor? tokenEmbeddings = null;
+        if (tokenTime > 0)
+        {
+            tokenEmbeddings = Transformer.TokenEmbedding.Forward(tokens);
+        }
+
+        PrepareLayout(prefix, tokenEmbeddings, batch, prefixLength, tokenTime);
+        for (var b = 0; b < batch; b++)
+        {
+            if (prefixLength > 0)
+            {
+                Backend.Copy(_prefixRowsIn[b], _prefixRowsX[b]);
+            }
+
+            if (tokenTime > 0)
+            {
+                Backend.Copy(_tokenRowsIn[b], _tokenRowsX[b]);
+            }
+        }
+
+        Backend.AddPositionEmbedding(_input, _positions.Value, batch, time);
+        _hidden = Transformer.FinalNorm.Forward(Transformer.Blocks.Forward(_input, batch, time));
+        _logits = Buffer(_logits, batch * time, Options.VocabularySize);
+        Backend.LinearForward(_logits, _hidden, TokenEmbedding.Value, null);
+        _batch = batch;
+        _prefixLength = prefixLength;
+        _tokenTime = tokenTime;
+        _lossReady = false;
+        return _logits;
+    }
+
+    /// <summary>Forward pass and mean cross-entropy over the positions whose target is not <paramref name="ignoreIndex"/>.</summary>
+    /// <param name="prefix">(B·k, C) or null.</param>
+    /// <param name="prefixLength">k.</param>
+    /// <param name="tokens">(B·Tc) inputs.</param>
+    /// <param name="targets">(B·T) next-element targets; <paramref name="ignoreIndex"/> skips a position.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="tokenTime">Tc.</param>
+    /// <param name="ignoreIndex">The target value that is not scored (never a real token id).</param>
+    /// <param name="labelSmoothing">ε of label smoothing in [0, 1).</param>
+    /// <returns>The mean loss over scored positions.</returns>
+    public float ForwardLoss(
+        Tensor? prefix, int prefixLength, ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int batch, int tokenTime,
+        int ignoreIndex = -100, float labelSmoothing = 0f)
+    {
+        var logits = Forward(prefix, prefixLength, tokens, batch, tokenTime);
+        var n = batch * (prefixLength + tokenTime);
+        if (targets.Length != n)
+        {
+            throw new ArgumentException($"Expected {n} targets (one per position) but got {targets.Length}.", nameof(targets));
+        }
+
+        if (_targets.Length < n)
+        {
+            _targets = new int[n];
+        }
+
+        targets.CopyTo(_targets);
+        _losses = Buffer(_losses, n);
+        _logSumExp = Buffer(_logSumExp, n);
+        _ignoreIndex = ignoreIndex;
+        _labelSmoothing = labelSmoothing;
+        var loss = Backend.CrossEntropyForward(_losses, _logSumExp, logits, targets, ignoreIndex, labelSmoothing);
+        _lossReady = true;
+        return loss;
+    }
+
+    /// <summary>
+    /// Backward pass of the last <see cref="ForwardLoss"/>: accumulates every parameter gradient and writes
+    /// <see cref="PrefixGradient"/>. Overwrites the logits.
+    /// </summary>
+    public void Backward()
+    {
+        if (!_lossReady)
+        {
+            throw new InvalidOperationException("Gpt2Decoder.Backward needs a ForwardLoss first.");
+        }
+
+        var c = Options.Width;
+        var time = _prefixLength + _tokenTime;
+        var n = _batch * time;
+        var logits = _logits!;
+        Backend.CrossEntropyBackward(logits, logits, _logSumExp!, _targets.AsSpan(0, n), _ignoreIndex, _labelSmoothing, 1f);
+        _dHidden = Buffer(_dHidden, n, c);
+        Backend.LinearBackward(_dHidden, TokenEmbedding.Gradient, null, logits, _hidden!, TokenEmbedding.Value);
+        var dx = Transformer.Blocks.Backward(Transformer.FinalNorm.Backward(_dHidden));
+        Backend.AddPositionEmbeddingBackward(_positions.Gradient, dx, _batch, time);
+        PrepareGradientLayout(dx);
+        for (var b = 0; b < _batch; b++)
+        {
+            if (_prefixLength > 0)
+            {
+                Backend.Copy(_dPrefixRows[b * 2], _dPrefixRows[(b * 2) + 1]);
+            }
+
+            if (_tokenTime > 0)
+            {
+                Backend.Copy(_dTokenRows[b * 2], _dTokenRows[(b * 2) + 1]);
+            }
+        }
+
+        if (_tokenTime > 0)
+        {
+            Transformer.TokenEmbedding.Backward(_dTokens!);
+        }
+
+        PrefixGradient = _prefixLength > 0 ? _dPrefix : null;
+        _lossReady = false;
+    }
+
+    /// <summary>Allocates a key/value cache for incremental decoding of <paramref name="batch"/> sequences.</summary>
+    /// <param name="batch">Number of sequences decoded together.</param>
+    /// <param name="maxTime">Longest sequence (prefix included); at most the context.</param>
+    public DecoderCache CreateCache(int batch, int maxTime)
+    {
+        if (maxTime <= 0 || maxTime > Options.Context)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxTime), maxTime, $"The cache length must be in [1, {Options.Context}].");
+        }
+
+        return new DecoderCache(this, batch, maxTime);
+    }
+
+    /// <summary>
+    /// Runs one position for every sequence of <paramref name="cache"/>, given input vectors (a prefix vector or a token
+    /// embedding), and returns the next-element logits (B, V), owned by the cache.
+    /// </summary>
+    /// <param name="cache">The sequences' cache; its position advances by one.</param>
+    /// <param name="input">(B, C) the vectors at the current position.</param>
+    public Tensor Step(DecoderCache cache, Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(input);
+        if (!ReferenceEquals(cache.Decoder, this))
+        {
+            throw new ArgumentException("The cache belongs to another decoder.", nameof(cache));
+        }
+
+        if (cache.Position >= cache.MaxTime)
+        {
+            throw new InvalidOperationException($"The cache is full ({cache.MaxTime} positions).");
+        }
+
+        var c = Options.Width;
+        if (input.Length != (long)cache.Batch * c)
+        {
+            throw new ArgumentException($"Expected ({cache.Batch}, {c}) input vectors but got {input}.", nameof(input));
+        }
+
+        var x = cache.Input;
+        Backend.Copy(input, x);
+        Backend.AddPositionEmbedding(x, _positions.Value.View((long)cache.Position * c, 1, c), cache.Batch, 1);
+        var blocks = Transformer.Blocks.Blocks;
+        for (var l = 0; l < blocks.Count; l++)
+        {
+            var block = blocks[l];
+            var qkv = block.Attention.QkvProjection.Forward(block.Norm1.Forward(x));
+            Backend.CachedAttentionForward(cache.Attended, cache.Keys[l], cache.Values[l], qkv, cache.Position, block.Attention.Heads);
+            var a = block.Attention.OutputProjection.Forward(cache.Attended);
+            Backend.Add(x, a, cache.Residual);
+            var m = block.Mlp.Forward(block.Norm2.Forward(cache.Residual));
+            Backend.Add(cache.Residual, m, x);
+        }
+
+        var hidden = Transformer.FinalNorm.Forward(x);
+        Backend.LinearForward(cache.Logits, hidden, TokenEmbedding.Value, null);
+        cache.Advance();
+        return cache.Logits;
+    }
+
+    /// <summary>Runs one position given token ids (see <see cref="Step(DecoderCache, Tensor)"/>).</summary>
+    /// <param name="cache">The sequences' cache.</param>
+    /// <param name="tokens">(B) one id per sequence.</param>
+    public Tensor Step(DecoderCache cache, ReadOnlySpan<int> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        if (tokens.Length != cache.Batch)
+        {
+            throw new ArgumentException($"Expected {cache.Batch} token ids but got {tokens.Length}.", nameof(tokens));
+        }
+
+        foreach (var id in tokens)
+        {
+            if ((uint)id >= (uint)Options.VocabularySize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), id, $"Token ids must be in [0, {Options.VocabularySize}).");
+            }
+        }
+
+        Backend.EmbeddingForward(cache.TokenInput, tokens, TokenEmbedding.Value);
+        return Step(cache, cache.TokenInput);
+    }
+
+    private void PrepareLayout(Tensor? prefix, Tensor? tokenEmbeddings, int batch, int k, int tc)
+    {
+        var key = (prefix, tokenEmbeddings, _input, batch, k, tc);
+        if (_layoutKey.Equals(key))
+        {
+            return;
+        }
+
+        // Views are built once per shape and buffer, so that a training step in steady state allocates nothing.
+        var c = Options.Width;
+        var time = k + tc;
+        _prefixRowsIn = new Tensor[k > 0 ? batch : 0];
+        _prefixRowsX = new Tensor[k > 0 ? batch : 0];
+        _tokenRowsIn = new Tensor[tc > 0 ? batch : 0];
+        _tokenRowsX = new Tensor[tc > 0 ? batch : 0];
+        for (var b = 0; b < batch; b++)
+        {
+            if (k > 0)
+            {
+                _prefixRowsIn[b] = prefix!.View((long)b * k * c, k, c);
+                _prefixRowsX[b] = _input!.View((long)b * time * c, k, c);
+            }
+
+            if (tc > 0)
+            {
+                _tokenRowsIn[b] = tokenEmbeddings!.View((long)b * tc * c, tc, c);
+                _tokenRowsX[b] = _input!.View(((long)b * time + k) * c, tc, c);
+            }
+        }
+
+        _layoutKey = key;
+    }
+
+    private void PrepareGradientLayout(Tensor dx)
+    {
+        var c = Options.Width;
+        var (batch, k, tc) = (_batch, _prefixLength, _tokenTime);
+        var time = k + tc;
+        _dPrefix = k > 0 ? Buffer(_dPrefix, batch * k, c) : _dPrefix;
+        _dTokens = tc > 0 ? Buffer(_dTokens, batch * tc, c) : _dTokens;
+        var key = (dx, _dPrefix, _dTokens, batch, k, tc);
+        if (_gradientLayoutKey.Equals(key))
+        {
+            return;
+        }
+
+        _dPrefixRows = new Tensor[k > 0 ? 2 * batch : 0];
+        _dTokenRows = new Tensor[tc > 0 ? 2 * batch : 0];
+        for (var b = 0; b < batch; b++)
+        {
+            if (k > 0)
+            {
+                _dPrefixRows[b * 2] = dx.View((long)b * time * c, k, c);
+                _dPrefixRows[(b * 2) + 1] = _dPrefix!.View((long)b * k * c, k, c);
+            }
+
+            if (tc > 0)
+            {
+                _dTokenRows[b * 2] = dx.View(((long)b * time + k) * c, tc, c);
+                _dTokenRows[(b * 2) + 1] = _dTokens!.View((long)b * tc * c, tc, c);
+            }
+        }
+
+        _gradientLayoutKey = key;
+    }
+}
