@@ -17,9 +17,9 @@ internal static class Program
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(GapCommand.Create());
-        return root;
         root.Subcommands.Add(TrainCaptionerCommand.Create());
         root.Subcommands.Add(CaptionCommand.Create());
-        return root.Parse(args).Invoke();
+        root.Subcommands.Add(ShapesCommand.Create());
+        return root;
     }
 }
