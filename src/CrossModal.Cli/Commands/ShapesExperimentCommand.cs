@@ -9,20 +9,22 @@ using Spectre.Console;
 
 namespace CrossModal.Cli.Commands;
 
-/// <summary><c>crossmodal shapes</c>: the whole method end to end in ShapesWorld (connect, text-only captioners per
-/// strategy, the paired ceiling, scores and plots); see docs/shapesworld.md.</summary>
-internal static class ShapesCommand
+/// <summary><c>crossmodal shapes</c> (without a subcommand): the whole method end to end in ShapesWorld (connect,
+/// text-only captioners per strategy, the paired ceiling, scores and plots); see docs/shapesworld.md.</summary>
+internal static class ShapesExperimentCommand
 {
-    public static Command Create()
+    /// <summary>Gives the <c>shapes</c> command the experiment's options and action (its subcommands stay).</summary>
+    public static Command Configure(Command command)
     {
         var output = new Option<string>("--out") { Description = "Output folder (results.md, results.json, SVG plots, PNG photos, safetensors models).", DefaultValueFactory = _ => Path.Combine("out", "shapes") };
         var seeds = new Option<int?>("--seeds") { Description = "Captioner seeds per system (default 3; 1 with --quick)." };
         var quick = new Option<bool>("--quick") { Description = "A small world, one seed, short budgets (about 2 minutes)." };
         var json = new Option<bool>("--json") { Description = "Print {\"strategies\": {…}, \"gap\": {…}} on stdout." };
-        var command = new Command("shapes", "Run the ShapesWorld experiment: train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos.")
-        {
-            output, seeds, quick, json,
-        };
+        command.Description = "ShapesWorld. Without a subcommand: run the experiment (train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos).";
+        command.Options.Add(output);
+        command.Options.Add(seeds);
+        command.Options.Add(quick);
+        command.Options.Add(json);
         command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(CommandLineError.Run(() =>
         {
             var options = parse.GetValue(quick) ? ShapesExperimentOptions.Quick() : ShapesExperimentOptions.Default();
