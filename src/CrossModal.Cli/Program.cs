@@ -19,7 +19,7 @@ internal static class Program
         root.Subcommands.Add(GapCommand.Create());
         root.Subcommands.Add(TrainCaptionerCommand.Create());
         root.Subcommands.Add(CaptionCommand.Create());
-        root.Subcommands.Add(ShapesExperimentCommand.Configure(new System.CommandLine.Command("shapes")));
+        root.Subcommands.Add(ShapesExperimentCommand.Configure(ShapesCommand.Create()));
         return root;
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using CrossModal.ShapesWorld.World;
 
 namespace CrossModal.ShapesWorld.Rendering;
@@ -11,6 +12,11 @@ public static class ShapeCoverage
 
     // (3, 2): an upward triangle with its centroid near the origin.
     private static readonly float[] TriangleVertices = [0f, -0.95f, 0.95f, 0.75f, -0.95f, 0.75f];
+
+    // (E, 4) per polygon edge i → j: x_i, y_i, y_j and the inverse slope (x_j − x_i) / (y_j − y_i), so the inside
+    // test multiplies instead of dividing.
+    private static readonly float[] StarEdges = BuildEdges(StarVertices);
+    private static readonly float[] TriangleEdges = BuildEdges(TriangleVertices);
 
     /// <summary>Radius of a disc around the origin that lies inside <paramref name="shape"/> (lets the renderer skip supersampling there).</summary>
     /// <param name="shape">The shape.</param>
@@ -34,6 +40,7 @@ public static class ShapeCoverage
     /// <param name="u">Horizontal, to the right.</param>
     /// <param name="v">Vertical, down.</param>
     /// <returns>True inside.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Inside(Shape shape, float u, float v)
     {
         switch (shape)
@@ -43,9 +50,9 @@ public static class ShapeCoverage
             case Shape.Square:
                 return MathF.Abs(u) <= 0.8f && MathF.Abs(v) <= 0.8f;
             case Shape.Triangle:
-                return InsidePolygon(TriangleVertices, u, v);
+                return InsidePolygon(TriangleEdges, u, v);
             case Shape.Star:
-                return InsidePolygon(StarVertices, u, v);
+                return InsidePolygon(StarEdges, u, v);
             case Shape.Cross:
                 {
                     float au = MathF.Abs(u);
@@ -66,24 +73,38 @@ public static class ShapeCoverage
         }
     }
 
-    // Even–odd ray casting (W. R. Franklin's pnpoly).
-    private static bool InsidePolygon(float[] xy, float u, float v)
+    // Even–odd ray casting (W. R. Franklin's pnpoly) over precomputed edges.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool InsidePolygon(float[] edges, float u, float v)
     {
         bool inside = false;
-        int n = xy.Length / 2;
-        for (int i = 0, j = n - 1; i < n; j = i++)
+        for (int e = 0; e + 3 < edges.Length; e += 4)
         {
-            float xi = xy[2 * i];
-            float yi = xy[2 * i + 1];
-            float xj = xy[2 * j];
-            float yj = xy[2 * j + 1];
-            if ((yi > v) != (yj > v) && u < (xj - xi) * (v - yi) / (yj - yi) + xi)
+            float yi = edges[e + 1];
+            float yj = edges[e + 2];
+            if ((yi > v) != (yj > v) && u < edges[e + 3] * (v - yi) + edges[e])
             {
                 inside = !inside;
             }
         }
 
         return inside;
+    }
+
+    private static float[] BuildEdges(float[] xy)
+    {
+        int n = xy.Length / 2;
+        var edges = new float[4 * n];
+        for (int i = 0, j = n - 1; i < n; j = i++)
+        {
+            float dy = xy[2 * j + 1] - xy[2 * i + 1];
+            edges[4 * i] = xy[2 * i];
+            edges[4 * i + 1] = xy[2 * i + 1];
+            edges[4 * i + 2] = xy[2 * j + 1];
+            edges[4 * i + 3] = dy == 0 ? 0 : (xy[2 * j] - xy[2 * i]) / dy; // horizontal edges never cross the ray
+        }
+
+        return edges;
     }
 
     private static float[] BuildStar()

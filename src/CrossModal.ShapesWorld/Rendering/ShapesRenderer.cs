@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using CrossModal.Abstractions;
 using CrossModal.ShapesWorld.World;
 
@@ -56,6 +57,7 @@ public sealed class ShapesRenderer
     /// <param name="style">The style.</param>
     /// <param name="seed">Seed of every random choice of this render.</param>
     /// <param name="destination">(S, S, 3) RGB bytes, row-major; exactly <see cref="ImageSize"/>² × 3 long.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip tier-0 code and on-stack replacement
     public void Render(Scene scene, RenderStyle style, ulong seed, Span<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(scene);
@@ -91,6 +93,7 @@ public sealed class ShapesRenderer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip tier-0 code and on-stack replacement
     private void DrawSynthetic(Scene scene, Span<float> rgb)
     {
         int s = ImageSize;
@@ -105,6 +108,7 @@ public sealed class ShapesRenderer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip tier-0 code and on-stack replacement
     private void DrawPhoto(Scene scene, WorldRandom random, Span<float> rgb)
     {
         int s = ImageSize;
@@ -167,6 +171,7 @@ public sealed class ShapesRenderer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip tier-0 code and on-stack replacement
     private void DrawTexturedBackground(WorldRandom random, Span<float> rgb)
     {
         int s = ImageSize;
@@ -222,6 +227,7 @@ public sealed class ShapesRenderer
     /// <paramref name="color"/> (lit brighter towards the top by <paramref name="shading"/>) or, when
     /// <paramref name="shadow"/> &gt; 0, darkens by shadow × coverage.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip tier-0 code and on-stack replacement
     private void Paint(Span<float> rgb, Shape shape, float cx, float cy, float r, float cos, float sin, float shrink,
         (float R, float G, float B) color, float shading, int ss, float shadow)
     {
@@ -282,6 +288,7 @@ public sealed class ShapesRenderer
     }
 
     // Samples the pixel at ss × ss points of a regular grid and counts those inside the shape.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip tier-0 code and on-stack replacement
     private static int Count(Shape shape, int px, int py, float cx, float cy, float inv, float cos, float sin, int ss, float step)
     {
         int count = 0;
@@ -304,6 +311,7 @@ public sealed class ShapesRenderer
     }
 
     // Mixes the image with its separable [1 2 1]/4 blur by `amount` (a slightly soft lens).
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loops: skip tier-0 code and on-stack replacement
     private static void BoxBlur(Span<float> rgb, int s, float amount)
     {
         float[] tmp = ArrayPool<float>.Shared.Rent(rgb.Length);
