@@ -111,6 +111,10 @@ public class GemmBenchmarks
         public GemmConfig()
         {
             AddJob(Job.Default.WithUnrollFactor(1).WithWarmupCount(1).WithIterationCount(5).WithLaunchCount(1));
+
+            // The generated benchmark project builds against the whole solution; on a busy 2-core machine that can
+            // take longer than BenchmarkDotNet's default two minutes.
+            WithBuildTimeout(TimeSpan.FromMinutes(10));
         }
     }
 }
