@@ -62,6 +62,9 @@ public sealed class ClipTokenizer : ITokenizer
     /// <summary>A process-wide instance over the embedded vocabulary.</summary>
     public static ClipTokenizer Shared => SharedInstance.Value;
 
+    /// <summary>The BPE model (tests clear its cache).</summary>
+    internal BytePairEncoding Model => _model.Value;
+
     /// <inheritdoc />
     public int VocabularySize => 49408;
 

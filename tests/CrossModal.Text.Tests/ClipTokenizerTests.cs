@@ -61,6 +61,18 @@ public sealed class ClipTokenizerTests
     }
 
     [Fact]
+    public void Special_tokens_survive_a_cache_clear_and_cached_ids_equal_fresh_ids()
+    {
+        const string text = "<|startoftext|>a photo of a dog<|endoftext|>";
+        var before = Clip.Encode(text);
+        Assert.Equal(49406, before[0]);
+        Assert.Equal(49407, before[^1]);
+        Clip.Model.ClearCache();
+        Assert.Equal(before, Clip.Encode(text));
+        Assert.Equal(before, Clip.Encode(text));
+    }
+
+    [Fact]
     public void Decode_rejects_ids_outside_the_vocabulary()
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => Clip.Decode([1, 49408]));

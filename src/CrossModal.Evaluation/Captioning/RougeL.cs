@@ -27,16 +27,14 @@ internal static class RougeL
             var candidate = Words(data.Candidates[image]);
             var maxPrecision = 0.0;
             var maxRecall = 0.0;
-            var precisionSeen = false;
             foreach (var reference in data.References[image])
             {
                 var words = Words(reference);
                 var lcs = LongestCommonSubsequence(words, candidate, ref row);
                 var precision = lcs / (double)candidate.Length;
                 var recall = lcs / (double)words.Length;
-                maxPrecision = precisionSeen ? Math.Max(maxPrecision, precision) : precision;
-                maxRecall = precisionSeen ? Math.Max(maxRecall, recall) : recall;
-                precisionSeen = true;
+                maxPrecision = Math.Max(maxPrecision, precision);
+                maxRecall = Math.Max(maxRecall, recall);
             }
 
             var score = maxPrecision != 0 && maxRecall != 0

@@ -27,6 +27,9 @@ internal sealed class BytePairEncoding
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
 
+    // Words that bypass BPE (CLIP's special tokens); kept apart from the cache, which may be cleared.
+    private (string Word, int[] Ids)[] _pinned = [];
+
     static BytePairEncoding()
     {
         // bytes_to_unicode(): printable Latin-1 bytes map to themselves, the other 68 to U+0100.. in byte order.
@@ -134,6 +137,15 @@ internal sealed class BytePairEncoding
     /// <summary>Appends the ids of one pre-tokenised word (its text, before byte mapping) to <paramref name="output"/>.</summary>
     internal void EncodeWord(ReadOnlySpan<char> word, List<int> output)
     {
+        foreach (var (pinnedWord, pinnedIds) in _pinned)
+        {
+            if (word.SequenceEqual(pinnedWord))
+            {
+                output.AddRange(pinnedIds);
+                return;
+            }
+        }
+
         if (_cacheLookup.TryGetValue(word, out var cached))
         {
             output.AddRange(cached);
@@ -150,8 +162,11 @@ internal sealed class BytePairEncoding
         output.AddRange(ids);
     }
 
-    /// <summary>Adds a fixed entry to the cache (CLIP's special tokens bypass BPE this way).</summary>
-    internal void Pin(string word, int id) => _cache[word] = [id];
+    /// <summary>Makes <paramref name="word"/> encode to <paramref name="id"/> without BPE (CLIP's special tokens); call before use.</summary>
+    internal void Pin(string word, int id) => _pinned = [.. _pinned, (word, [id])];
+
+    /// <summary>Empties the word cache (tests use it to check that cached and fresh encodings agree).</summary>
+    internal void ClearCache() => _cache.Clear();
 
     /// <summary>Decodes ids to UTF-8 bytes through the inverse byte mapping, as <c>decode()</c> in the reference.</summary>
     internal byte[] DecodeToUtf8(ReadOnlySpan<int> ids)
