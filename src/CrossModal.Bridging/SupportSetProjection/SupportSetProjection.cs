@@ -82,62 +82,131 @@ public static class SupportSetProjection
         ReadOnlySpan<float> queries, int m, ReadOnlySpan<float> support, int n, int d, float temperature, Span<float> destination)
     {
         var qb = Math.Min(QueryBlock, Math.Max(m, 1));
-        var sb = Math.Min(SupportBlock, n);
-        var logits = ArrayPool<float>.Shared.Rent(qb * sb); // (qb, sb) logits, then weights, of one block
-        var runMax = ArrayPool<float>.Shared.Rent(qb);      // (qb) running maximum logit m
-        var runScale = ArrayPool<float>.Shared.Rent(qb);    // (qb) exp(m_old − m_new) of the current block
+        var blocks = (m + qb - 1) / qb;
+        var threads = Environment.ProcessorCount;
+        if (threads > 1 && blocks >= threads)
+        {
+            // Enough query blocks for every core: each thread takes whole query blocks and runs single-threaded
+            // GEMMs, so there is no synchronisation inside a block and the softmax runs on the same core. With
+            // fewer blocks than cores the GEMM's own threads share each block instead (below).
+            unsafe
+            {
+                fixed (float* pq = queries)
+                fixed (float* ps = support)
+                fixed (float* pd = destination)
+                {
+                    var (q, s, dst) = ((nint)pq, (nint)ps, (nint)pd);
+                    var next = -1;
+                    Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
+                    {
+                        var scratch = new BlockScratch(qb, Math.Min(SupportBlock, n));
+                        try
+                        {
+                            int block;
+                            while ((block = System.Threading.Interlocked.Increment(ref next)) < blocks)
+                            {
+                                var q0 = block * qb;
+                                var mb = Math.Min(qb, m - q0);
+                                ProjectQueryBlock(
+                                    new ReadOnlySpan<float>((float*)q + (long)q0 * d, mb * d), mb,
+                                    new ReadOnlySpan<float>((float*)s, n * d), n, d, temperature,
+                                    new Span<float>((float*)dst + (long)q0 * d, mb * d), scratch, gemmThreads: 1);
+                            }
+                        }
+                        finally
+                        {
+                            scratch.Return();
+                        }
+                    });
+                }
+            }
+
+            return;
+        }
+
+        var single = new BlockScratch(qb, Math.Min(SupportBlock, n));
         try
         {
             for (var q0 = 0; q0 < m; q0 += qb)
             {
                 var mb = Math.Min(qb, m - q0);
-                var qBlock = queries.Slice(q0 * d, mb * d);
-                var acc = destination.Slice(q0 * d, mb * d); // (mb, d) accumulator a, lives in the destination
-                acc.Clear();
-                runMax.AsSpan(0, mb).Fill(float.NegativeInfinity);
-
-                for (var s0 = 0; s0 < n; s0 += sb)
-                {
-                    var nb = Math.Min(sb, n - s0);
-                    var sBlock = support.Slice(s0 * d, nb * d);
-
-                    // (mb, nb) = (1/τ) · Q_b · S_bᵀ
-                    Gemm.Multiply(false, true, mb, nb, d, 1f / temperature, qBlock, d, sBlock, d, 0f, logits, nb);
-                    ExponentiateBlock(logits, mb, nb, runMax, runScale);
-
-                    // a ← exp(m_old − m_new)·a, then a += P·S_b with P the block's unnormalised weights.
-                    for (var r = 0; r < mb; r++)
-                    {
-                        var scale = runScale[r];
-                        if (scale != 1f)
-                        {
-                            var row = acc.Slice(r * d, d);
-                            TensorPrimitives.Multiply(row, scale, row);
-                        }
-                    }
-
-                    Gemm.Multiply(false, false, mb, d, nb, 1f, logits, nb, sBlock, d, 1f, acc, d);
-                }
-
-                // The softmax denominator ℓ is a positive per-row constant, which n(·) removes; it is never needed.
-                NormalizeRows(acc, mb, d);
+                ProjectQueryBlock(queries.Slice(q0 * d, mb * d), mb, support, n, d, temperature, destination.Slice(q0 * d, mb * d), single,
+                    gemmThreads: Gemm.DefaultThreads);
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(logits);
-            ArrayPool<float>.Shared.Return(runMax);
-            ArrayPool<float>.Shared.Return(runScale);
+            single.Return();
         }
+    }
+
+    /// <summary>Per-thread buffers of one query block, rented from the shared pool.</summary>
+    private sealed class BlockScratch
+    {
+        public BlockScratch(int queryBlock, int supportBlock)
+        {
+            Logits = ArrayPool<float>.Shared.Rent(queryBlock * supportBlock);
+            RunMax = ArrayPool<float>.Shared.Rent(queryBlock);
+            RunScale = ArrayPool<float>.Shared.Rent(queryBlock);
+        }
+
+        public float[] Logits { get; } // (qb, sb) logits, then weights, of one block
+
+        public float[] RunMax { get; } // (qb) running maximum logit m
+
+        public float[] RunScale { get; } // (qb) exp(m_old − m_new) of the current block
+
+        public void Return()
+        {
+            ArrayPool<float>.Shared.Return(Logits);
+            ArrayPool<float>.Shared.Return(RunMax);
+            ArrayPool<float>.Shared.Return(RunScale);
+        }
+    }
+
+    /// <summary>Streams the whole support set past one block of <paramref name="mb"/> queries.</summary>
+    private static void ProjectQueryBlock(
+        ReadOnlySpan<float> qBlock, int mb, ReadOnlySpan<float> support, int n, int d, float temperature, Span<float> acc,
+        BlockScratch scratch, int gemmThreads)
+    {
+        var sb = Math.Min(SupportBlock, n);
+        var (logits, runMax, runScale) = (scratch.Logits, scratch.RunMax, scratch.RunScale);
+        acc.Clear(); // (mb, d) accumulator a, lives in the destination
+        runMax.AsSpan(0, mb).Fill(float.NegativeInfinity);
+        for (var s0 = 0; s0 < n; s0 += sb)
+        {
+            var nb = Math.Min(sb, n - s0);
+            var sBlock = support.Slice(s0 * d, nb * d);
+
+            // (mb, nb) = (1/τ) · Q_b · S_bᵀ
+            Gemm.Multiply(false, true, mb, nb, d, 1f / temperature, qBlock, d, sBlock, d, 0f, logits, nb, gemmThreads);
+            ExponentiateBlock(logits, mb, nb, runMax, runScale, parallel: gemmThreads > 1);
+
+            // a ← exp(m_old − m_new)·a, then a += P·S_b with P the block's unnormalised weights.
+            for (var r = 0; r < mb; r++)
+            {
+                var scale = runScale[r];
+                if (scale != 1f)
+                {
+                    var row = acc.Slice(r * d, d);
+                    TensorPrimitives.Multiply(row, scale, row);
+                }
+            }
+
+            Gemm.Multiply(false, false, mb, d, nb, 1f, logits, nb, sBlock, d, 1f, acc, d, gemmThreads);
+        }
+
+        // The softmax denominator ℓ is a positive per-row constant, which n(·) removes; it is never needed.
+        NormalizeRows(acc, mb, d);
     }
 
     /// <summary>
     /// Online-softmax step for one block: per row, m_new = max(m_old, max_j x_j), x_j ← exp(x_j − m_new), and the
     /// factor exp(m_old − m_new) by which the row's accumulator must shrink.
     /// </summary>
-    private static void ExponentiateBlock(float[] logits, int rows, int cols, float[] runMax, float[] runScale)
+    private static void ExponentiateBlock(float[] logits, int rows, int cols, float[] runMax, float[] runScale, bool parallel)
     {
-        if ((long)rows * cols >= 1 << 16 && Environment.ProcessorCount > 1)
+        if (parallel && (long)rows * cols >= 1 << 16 && Environment.ProcessorCount > 1)
         {
             Parallel.For(0, rows, r => ExponentiateRow(logits.AsSpan(r * cols, cols), ref runMax[r], out runScale[r]));
         }
