@@ -14,6 +14,8 @@ internal static class Program
         var root = new RootCommand("CrossModal: learn cross-modal tasks (captioning) from uni-modal data.");
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(EncodeCommand.Create());
+        root.Subcommands.Add(TrainCaptionerCommand.Create());
+        root.Subcommands.Add(CaptionCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(GapCommand.Create());

@@ -12,6 +12,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchProjectionCommand.Create());
         bench.Subcommands.Add(BenchTrainCommand.Create());
         bench.Subcommands.Add(BenchClipCommand.Create());
+        bench.Subcommands.Add(BenchTrainPrefixLmCommand.Create());
         return bench;
     }
 }
