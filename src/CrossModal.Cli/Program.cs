@@ -19,8 +19,6 @@ internal static class Program
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(GapCommand.Create());
-        root.Subcommands.Add(TrainCaptionerCommand.Create());
-        root.Subcommands.Add(CaptionCommand.Create());
         root.Subcommands.Add(ShapesExperimentCommand.Configure(ShapesCommand.Create()));
         return root;
     }
