@@ -19,7 +19,7 @@ internal static class Program
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(GapCommand.Create());
-        root.Subcommands.Add(ShapesCommand.Create());
+        root.Subcommands.Add(ShapesExperimentCommand.Configure(ShapesCommand.Create()));
         return root;
     }
 }

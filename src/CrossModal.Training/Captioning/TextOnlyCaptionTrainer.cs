@@ -260,7 +260,16 @@ public sealed class TextOnlyCaptionTrainer
         return n + 1;
     }
 
-    internal static int Mix(int seed, int salt) => HashCode.Combine(seed, salt, 0x5eed);
+    internal static int Mix(int seed, int salt)
+    {
+        // Not HashCode.Combine: it is seeded randomly per process, which made the same Seed give different shuffles
+        // and noise in every run (STYLE.md, convention 9). SplitMix64's finaliser (Steele et al., OOPSLA 2014) instead.
+        var x = ((ulong)(uint)seed << 32 | (uint)salt) ^ 0x5EEDUL;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
+        x ^= x >> 31;
+        return (int)(x & 0x7FFFFFFF);
+    }
 
     private static int[] Permutation(int n, Random rng)
     {

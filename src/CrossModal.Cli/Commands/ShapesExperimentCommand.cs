@@ -1,0 +1,112 @@
+using System;
+using System.CommandLine;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using CrossModal.Abstractions;
+using CrossModal.ShapesWorld.Experiment;
+using Spectre.Console;
+
+namespace CrossModal.Cli.Commands;
+
+/// <summary><c>crossmodal shapes</c> (without a subcommand): the whole method end to end in ShapesWorld (connect,
+/// text-only captioners per strategy, the paired ceiling, scores and plots); see docs/shapesworld.md.</summary>
+internal static class ShapesExperimentCommand
+{
+    /// <summary>Gives the <c>shapes</c> command the experiment's options and action (its subcommands stay).</summary>
+    public static Command Configure(Command command)
+    {
+        var output = new Option<string>("--out") { Description = "Output folder (results.md, results.json, SVG plots, PNG photos, safetensors models).", DefaultValueFactory = _ => Path.Combine("out", "shapes") };
+        var seeds = new Option<int?>("--seeds") { Description = "Captioner seeds per system (default 3; 1 with --quick)." };
+        var quick = new Option<bool>("--quick") { Description = "A small world, one seed, short budgets (about 2 minutes)." };
+        var json = new Option<bool>("--json") { Description = "Print {\"strategies\": {…}, \"gap\": {…}} on stdout." };
+        command.Description = "ShapesWorld. Without a subcommand: run the experiment (train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos).";
+        command.Options.Add(output);
+        command.Options.Add(seeds);
+        command.Options.Add(quick);
+        command.Options.Add(json);
+        command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(CommandLineError.Run(() =>
+        {
+            var options = parse.GetValue(quick) ? ShapesExperimentOptions.Quick() : ShapesExperimentOptions.Default();
+            if (parse.GetValue(seeds) is { } n)
+            {
+                if (n <= 0)
+                {
+                    throw new CommandLineError($"--seeds must be positive but is {n}.");
+                }
+
+                options.Seeds = n;
+            }
+
+            var directory = parse.GetValue(output)!;
+            if (File.Exists(directory))
+            {
+                throw new CommandLineError($"--out: '{directory}' is a file; expected a folder.");
+            }
+
+            ShapesExperimentResult? result = null;
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var total = options.ClipSteps + options.Seeds * ShapesExperiment.Systems.Count * options.CaptionerSteps;
+                    var overall = context.AddTask("overall", maxValue: total);
+                    var stage = context.AddTask("world");
+                    result = ShapesExperiment.Run(options, new Reporter(overall, stage), cancellationToken: cancellationToken);
+                    overall.Value = overall.MaxValue;
+                    stage.Value = stage.MaxValue;
+                });
+            console.MarkupLine(CultureInfo.InvariantCulture, $"[grey]writing {Markup.Escape(directory)} …[/]");
+            ShapesReportWriter.Write(result!, directory);
+            if (parse.GetValue(json))
+            {
+                Console.Out.WriteLine(ShapesExperimentJson.Summary(result!));
+            }
+            else
+            {
+                Console.Out.Write(ShapesReportWriter.Table(result!));
+                var g = result!.Gap;
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"gap after the connect step: paired cosine {g.MeanPairedCosine:F3}, centroid distance {g.CentroidDistance:F3}, i→t R@1 {g.ImageToTextRecallAt1:F3}"));
+                Console.Out.WriteLine($"wrote {Path.Combine(directory, "results.md")}");
+            }
+
+            return 0;
+        })));
+        return command;
+    }
+
+    /// <summary>Moves the overall bar and the current stage's bar (called on the experiment's thread).</summary>
+    private sealed class Reporter(ProgressTask overall, ProgressTask stage) : IProgress<TrainingProgress>
+    {
+        private string _stage = string.Empty;
+        private double _base;
+        private double _lastStep;
+
+        public void Report(TrainingProgress value)
+        {
+            if (value.Stage != _stage)
+            {
+                if (_stage.StartsWith("clip", StringComparison.Ordinal) || _stage.StartsWith("captioner", StringComparison.Ordinal))
+                {
+                    _base += _lastStep;
+                }
+
+                _stage = value.Stage;
+                _lastStep = 0;
+            }
+
+            stage.MaxValue = Math.Max(1, value.TotalSteps);
+            stage.Value = value.Step;
+            var loss = double.IsNaN(value.Loss) ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" loss {value.Loss:F3}");
+            stage.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{value.Stage} step {value.Step}/{value.TotalSteps}{loss}"));
+            if (_stage.StartsWith("clip", StringComparison.Ordinal) || _stage.StartsWith("captioner", StringComparison.Ordinal))
+            {
+                _lastStep = value.Step;
+                overall.Value = Math.Min(overall.MaxValue, _base + _lastStep);
+            }
+        }
+    }
+}

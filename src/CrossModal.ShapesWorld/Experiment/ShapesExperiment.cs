@@ -1,0 +1,279 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using CrossModal.Abstractions;
+using CrossModal.Bridging;
+using CrossModal.Evaluation.Captioning;
+using CrossModal.Models.Captioning;
+using CrossModal.ShapesWorld.Data;
+using CrossModal.ShapesWorld.Scoring;
+using CrossModal.Tensors;
+using CrossModal.Tensors.Cpu;
+using CrossModal.Text;
+using CrossModal.Training.Captioning;
+
+namespace CrossModal.ShapesWorld.Experiment;
+
+/// <summary>
+/// The whole method end to end in ShapesWorld (issue 7): generate the world; <b>connect</b> — train a small CLIP
+/// contrastively on the web pairs and measure the modality gap of the test pairs; encode the text corpus, the
+/// auxiliary pairs, the unpaired photos, synthetic renders of corpus captions and the test photos; train one
+/// text-only captioner per bridging strategy with the same decoder and budget, plus the paired ceiling (the same
+/// decoder trained on photo embeddings of the web pairs); score each on the test photos (BLEU-4, CIDEr-D, scene F1,
+/// CLIP-score). Nothing is tuned on the test photos: budgets come from timings, strategy settings are the
+/// presets' published defaults (<see cref="BridgePresets"/>).
+/// </summary>
+public static class ShapesExperiment
+{
+    /// <summary>The systems in report order: the strategy name and its preset (null: the paired ceiling).</summary>
+    public static IReadOnlyList<(string Name, BridgePreset? Preset)> Systems { get; } =
+    [
+        ("C1", BridgePreset.C1),
+        ("C2-collapse", BridgePreset.C2Collapse),
+        ("C2-noise", BridgePreset.C2Noise),
+        ("C3", BridgePreset.C3),
+        ("CapDec", BridgePreset.CapDec),
+        ("CLOSE-linear", BridgePreset.CloseLinear),
+        ("CLOSE-cov", BridgePreset.CloseCovariance),
+        ("DeCap", BridgePreset.DeCap),
+        ("SynTIC", BridgePreset.SynTic),
+        ("paired", null),
+    ];
+
+    /// <summary>Runs the experiment.</summary>
+    /// <param name="options">Sizes and budgets; validated.</param>
+    /// <param name="progress">Receives a report per step (stage names: <c>world</c>, <c>clip</c>, <c>encode</c>,
+    /// <c>captioner SYSTEM seed S</c>), or null.</param>
+    /// <param name="backend">The compute backend; the CPU backend by default.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    /// <returns>Every number, caption and trained model.</returns>
+    public static ShapesExperimentResult Run(ShapesExperimentOptions options, IProgress<TrainingProgress>? progress = null,
+                                             IComputeBackend? backend = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        backend ??= CpuBackend.Default;
+        var stages = new Dictionary<string, double>(StringComparer.Ordinal);
+        var clock = Stopwatch.StartNew();
+
+        // 1. The world.
+        progress?.Report(new TrainingProgress("world", 0, 0, 0, double.NaN, 0, TimeSpan.Zero));
+        var world = ShapesWorldDataset.Generate(options.World);
+        var webPhotos = world.Web.RenderPhotos();
+        var webCaptions = world.Web.Captions;
+        var corpus = world.Corpus.Captions;
+        var testPhotos = world.Test.RenderPhotos();
+        var testReferences = world.Test.References;
+        var testScenes = world.Test.Scenes;
+        var tokenizer = WordTokenizer.Build(corpus.Concat(webCaptions));
+        var maxWords = corpus.Concat(webCaptions).Concat(testReferences.SelectMany(r => r)).Max(c => tokenizer.Encode(c).Length);
+        stages["world"] = Lap(clock);
+
+        // 2. Connect: contrastive pretraining on the web pairs.
+        var clip = ShapesClip.Create(backend, options, tokenizer, maxWords, seed: (int)(options.World.Seed & 0x7FFFFFFF));
+        var clipLosses = clip.Train(webPhotos, webCaptions, options.ClipSteps, options.ClipBatchSize, options.ClipLearningRate,
+                                    seed: 17, progress);
+        stages["connect"] = Lap(clock);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // 3. Encode every split the strategies and the scoring need.
+        void Encoding(int done, int total) => progress?.Report(new TrainingProgress("encode", done, total, 0, double.NaN, 0, TimeSpan.Zero));
+        const int encodeParts = 7;
+        Encoding(0, encodeParts);
+        var testImages = clip.EncodeImages(testPhotos);
+        var testTexts = clip.EncodeTexts(world.Test.Captions);
+        Encoding(1, encodeParts);
+        var corpusTexts = clip.EncodeTexts(corpus);
+        Encoding(2, encodeParts);
+        var auxImages = clip.EncodeImages(world.Auxiliary.RenderPhotos());
+        var auxTexts = clip.EncodeTexts(world.Auxiliary.Captions);
+        Encoding(3, encodeParts);
+        var unpairedImages = clip.EncodeImages(world.Unpaired.RenderPhotos());
+        Encoding(4, encodeParts);
+        var synthetic = Math.Min(options.SyntheticRenders, corpus.Count);
+        var syntheticPhotos = new ImageData[synthetic];
+        for (var i = 0; i < synthetic; i++)
+        {
+            syntheticPhotos[i] = world.TextToImage.Render(corpus[i], (ulong)i + 1);
+        }
+
+        var syntheticImages = clip.EncodeImages(syntheticPhotos);
+        Encoding(5, encodeParts);
+        var webImages = clip.EncodeImages(webPhotos);
+        Encoding(6, encodeParts);
+        var gap = ModalityGapReport.Compute(testImages, testTexts);
+        var pairedCaptions = webCaptions;
+        var fit = new BridgeFitData
+        {
+            UnpairedTexts = corpusTexts,
+            UnpairedImages = unpairedImages,
+            PairedTexts = auxTexts,
+            PairedImages = auxImages,
+            SupportTexts = corpusTexts,
+            PseudoImages = syntheticImages,
+            PseudoImageTexts = Rows(corpusTexts, synthetic),
+        };
+        Encoding(encodeParts, encodeParts);
+        stages["encode"] = Lap(clock);
+
+        // 4. One captioner per system and seed, same decoder and budget.
+        var runs = new List<ShapesSystemRun>();
+        for (var seed = 0; seed < options.Seeds; seed++)
+        {
+            foreach (var (name, preset) in Systems)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var stage = $"captioner {name} seed {seed + 1}/{options.Seeds}";
+                IModalityBridge? bridge = null;
+                if (preset is { } p)
+                {
+                    bridge = BridgePresets.Create(p);
+                    bridge.Fit(fit);
+                }
+
+                var trainCaptions = preset is null ? pairedCaptions : corpus;
+                var trainEmbeddings = preset is null ? webImages : corpusTexts;
+                var run = TrainAndScore(options, backend, tokenizer, maxWords, name, seed, bridge, trainCaptions, trainEmbeddings,
+                                        clip, testImages, testTexts, testReferences, testScenes, new Relabel(progress, stage), cancellationToken);
+                runs.Add(run);
+            }
+        }
+
+        stages["captioners"] = Lap(clock);
+
+        return new ShapesExperimentResult
+        {
+            Options = options,
+            Clip = clip,
+            ClipLosses = clipLosses,
+            Gap = gap,
+            Systems = Systems.Select(s => s.Name).ToArray(),
+            Runs = runs,
+            TestPhotos = testPhotos,
+            TestReferences = testReferences,
+            TestScenes = testScenes,
+            TestImageEmbeddings = testImages,
+            TestTextEmbeddings = testTexts,
+            HumanScores = HumanScores(testReferences, testScenes),
+            StageSeconds = stages,
+        };
+    }
+
+    private static ShapesSystemRun TrainAndScore(
+        ShapesExperimentOptions options, IComputeBackend backend, WordTokenizer tokenizer, int maxWords, string name, int seed,
+        IModalityBridge? bridge, IReadOnlyList<string> captions, EmbeddingMatrix embeddings, ShapesClip clip,
+        EmbeddingMatrix testImages, EmbeddingMatrix testTexts, IReadOnlyList<IReadOnlyList<string>> references,
+        IReadOnlyList<World.SceneDescription> scenes, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
+    {
+        const int prefix = 4;
+        var spec = new PrefixLanguageModelSpec
+        {
+            Mapper = MlpMapper.KindName,
+            EmbeddingDimension = embeddings.Dimension,
+            PrefixLength = prefix,
+            Decoder = new Gpt2DecoderOptions
+            {
+                VocabularySize = tokenizer.VocabularySize,
+                Context = prefix + maxWords + 2,
+                Width = options.DecoderWidth,
+                Layers = options.DecoderLayers,
+                Heads = Math.Max(1, options.DecoderWidth / 32),
+            },
+        };
+        var model = spec.Build(backend);
+        model.InitializeParameters(1000 + seed);
+
+        // The same number of optimiser steps for every system: whole epochs over a prefix of the captions.
+        var batch = options.CaptionerBatchSize;
+        var budget = (long)options.CaptionerSteps * batch;
+        var count = (int)Math.Min(captions.Count, budget);
+        var epochs = (int)Math.Max(1, Math.Round((double)budget / count));
+        var trainer = new TextOnlyCaptionTrainer(model, spec, tokenizer, bridge, new TextOnlyCaptionTrainerOptions
+        {
+            Epochs = epochs,
+            BatchSize = batch,
+            LearningRate = options.CaptionerLearningRate,
+            WarmupSteps = Math.Max(1, options.CaptionerSteps / 20),
+            ValidationFraction = 0,
+            EarlyStoppingPatience = 0,
+            Seed = 7919 * (seed + 1),
+            Paired = bridge is null,
+        });
+        var watch = Stopwatch.StartNew();
+        var result = trainer.Train(captions.Take(count).ToArray(), Rows(embeddings, count), [], null, progress, cancellationToken);
+        var seconds = watch.Elapsed.TotalSeconds;
+
+        model.Eval();
+        var captioner = new PrefixCaptioner(model, tokenizer, bridge, new DecodingOptions { MaxTokens = maxWords + 1 });
+        var generated = captioner.Caption(testImages);
+        var scores = Score(generated, references, scenes, clip, testImages);
+        var gap = bridge is null ? ModalityGapReport.Compute(testImages, testTexts)
+                                 : ModalityGapReport.Compute(testImages, testTexts, bridge, new Random(seed + 1));
+        return new ShapesSystemRun
+        {
+            System = name,
+            Seed = seed,
+            Scores = scores,
+            Gap = gap,
+            Losses = result.StepLosses,
+            Captions = generated,
+            TrainSeconds = seconds,
+            Model = seed == 0 ? model : null,
+            Spec = spec,
+            Bridge = bridge,
+        };
+    }
+
+    /// <summary>Scores captions of the test photos: corpus BLEU-4 and CIDEr-D against the five references, mean scene
+    /// F1 against the true scenes, mean CLIP-score against the photos with the ShapesWorld CLIP.</summary>
+    /// <param name="captions">One caption per test photo.</param>
+    /// <param name="references">The references of each photo.</param>
+    /// <param name="scenes">The scene of each photo.</param>
+    /// <param name="clip">The ShapesWorld CLIP.</param>
+    /// <param name="images">The photos' embeddings.</param>
+    public static ShapesScores Score(IReadOnlyList<string> captions, IReadOnlyList<IReadOnlyList<string>> references,
+                                     IReadOnlyList<World.SceneDescription> scenes, ShapesClip clip, EmbeddingMatrix images)
+    {
+        ArgumentNullException.ThrowIfNull(captions);
+        ArgumentNullException.ThrowIfNull(clip);
+        var text = CaptionMetrics.Score(references, captions, CaptionTokenization.Ptb);
+        var scene = SceneAccuracy.Evaluate(captions, scenes);
+        var clipScore = ClipScore.Mean(images, clip.EncodeTexts(captions));
+        return new ShapesScores(text.CiderD, text.Bleu4, scene.MeanF1, clipScore);
+    }
+
+    private static ShapesScores HumanScores(IReadOnlyList<IReadOnlyList<string>> references, IReadOnlyList<World.SceneDescription> scenes)
+    {
+        var first = references.Select(r => r[0]).ToArray();
+        var others = references.Select(r => (IReadOnlyList<string>)r.Skip(1).ToArray()).ToArray();
+        var text = CaptionMetrics.Score(others, first, CaptionTokenization.Ptb);
+        var scene = SceneAccuracy.Evaluate(first, scenes);
+        return new ShapesScores(text.CiderD, text.Bleu4, scene.MeanF1, double.NaN);
+    }
+
+    private static EmbeddingMatrix Rows(EmbeddingMatrix source, int count)
+    {
+        if (count == source.Rows)
+        {
+            return source;
+        }
+
+        var data = source.Span.Slice(0, count * source.Dimension).ToArray();
+        return new EmbeddingMatrix(data, count, source.Dimension);
+    }
+
+    private static double Lap(Stopwatch clock)
+    {
+        var seconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        return seconds;
+    }
+
+    /// <summary>Forwards a trainer's reports under this experiment's stage name.</summary>
+    private sealed class Relabel(IProgress<TrainingProgress>? inner, string stage) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => inner?.Report(value with { Stage = stage });
+    }
+}

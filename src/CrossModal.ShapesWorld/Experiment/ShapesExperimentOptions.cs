@@ -1,0 +1,119 @@
+using System;
+using CrossModal.ShapesWorld.Data;
+
+namespace CrossModal.ShapesWorld.Experiment;
+
+/// <summary>
+/// The sizes and budgets of the end-to-end ShapesWorld experiment (<see cref="ShapesExperiment"/>). Two presets:
+/// <see cref="Default"/> (the documented run, ≤ 15 minutes on a 2-core machine) and <see cref="Quick"/> (a small world,
+/// one seed, ≤ 2 minutes). Every budget was sized from measured per-step timings (quick run: about 2.8 ms of CPU per
+/// contrastive pair, 68 ms per captioner step of 32 captions), never from test-set scores.
+/// </summary>
+public sealed class ShapesExperimentOptions
+{
+    /// <summary>The world: split sizes, image size, world seed.</summary>
+    /// <value><see cref="ShapesWorldOptions"/> defaults.</value>
+    public ShapesWorldOptions World { get; set; } = new();
+
+    /// <summary>How many seeds each captioner is trained with (the world and the CLIP model are shared).</summary>
+    /// <value>3.</value>
+    public int Seeds { get; set; } = 3;
+
+    /// <summary>Contrastive steps of the ShapesWorld CLIP.</summary>
+    /// <value>800.</value>
+    public int ClipSteps { get; set; } = 800;
+
+    /// <summary>Pairs per contrastive step.</summary>
+    /// <value>128.</value>
+    public int ClipBatchSize { get; set; } = 128;
+
+    /// <summary>Peak learning rate of the CLIP (AdamW, linear warm-up then cosine decay).</summary>
+    /// <value>2e-3.</value>
+    public float ClipLearningRate { get; set; } = 2e-3f;
+
+    /// <summary>Width of both CLIP towers.</summary>
+    /// <value>64.</value>
+    public int ClipWidth { get; set; } = 64;
+
+    /// <summary>Transformer blocks of each CLIP tower.</summary>
+    /// <value>2.</value>
+    public int ClipLayers { get; set; } = 2;
+
+    /// <summary>Side of a ViT patch in pixels.</summary>
+    /// <value>8 (a 4×4 grid for 32×32 images).</value>
+    public int ClipPatchSize { get; set; } = 8;
+
+    /// <summary>D, the joint embedding width.</summary>
+    /// <value>64.</value>
+    public int EmbeddingDimension { get; set; } = 64;
+
+    /// <summary>Optimiser steps of every captioner (the same budget for each strategy and the ceiling).</summary>
+    /// <value>300.</value>
+    public int CaptionerSteps { get; set; } = 300;
+
+    /// <summary>Captions per captioner step.</summary>
+    /// <value>32.</value>
+    public int CaptionerBatchSize { get; set; } = 32;
+
+    /// <summary>Peak learning rate of the captioners.</summary>
+    /// <value>2e-3.</value>
+    public float CaptionerLearningRate { get; set; } = 2e-3f;
+
+    /// <summary>Width of the from-scratch GPT-2-style decoder.</summary>
+    /// <value>64.</value>
+    public int DecoderWidth { get; set; } = 64;
+
+    /// <summary>Blocks of the decoder.</summary>
+    /// <value>2.</value>
+    public int DecoderLayers { get; set; } = 2;
+
+    /// <summary>Corpus captions rendered in the synthetic style for SynTIC's pseudo pairs.</summary>
+    /// <value>2000.</value>
+    public int SyntheticRenders { get; set; } = 2000;
+
+    /// <summary>How many test photos the report shows with every system's caption.</summary>
+    /// <value>10.</value>
+    public int ShowcaseCount { get; set; } = 10;
+
+    /// <summary>The documented default run.</summary>
+    public static ShapesExperimentOptions Default() => new();
+
+    /// <summary>The quick run: a small world, one seed, short budgets.</summary>
+    public static ShapesExperimentOptions Quick() => new()
+    {
+        World = ShapesWorldOptions.Quick(),
+        Seeds = 1,
+        ClipSteps = 250,
+        ClipBatchSize = 64,
+        CaptionerSteps = 150,
+        SyntheticRenders = 400,
+    };
+
+    /// <summary>Throws naming the first invalid option.</summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(World, nameof(World));
+        World.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Seeds, nameof(Seeds));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ClipSteps, nameof(ClipSteps));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ClipBatchSize, 2, nameof(ClipBatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ClipWidth, nameof(ClipWidth));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ClipLayers, nameof(ClipLayers));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(EmbeddingDimension, nameof(EmbeddingDimension));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CaptionerSteps, nameof(CaptionerSteps));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CaptionerBatchSize, nameof(CaptionerBatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DecoderWidth, nameof(DecoderWidth));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DecoderLayers, nameof(DecoderLayers));
+        ArgumentOutOfRangeException.ThrowIfNegative(SyntheticRenders, nameof(SyntheticRenders));
+        ArgumentOutOfRangeException.ThrowIfNegative(ShowcaseCount, nameof(ShowcaseCount));
+        if (World.ImageSize % ClipPatchSize != 0)
+        {
+            throw new ArgumentException($"ClipPatchSize {ClipPatchSize} must divide the image size {World.ImageSize}.", nameof(ClipPatchSize));
+        }
+
+        if (!(ClipLearningRate > 0) || !(CaptionerLearningRate > 0))
+        {
+            throw new ArgumentException("ClipLearningRate and CaptionerLearningRate must be positive.", nameof(ClipLearningRate));
+        }
+    }
+}

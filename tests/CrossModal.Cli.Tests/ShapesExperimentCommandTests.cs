@@ -1,0 +1,37 @@
+using System;
+using System.IO;
+using Xunit;
+
+namespace CrossModal.Cli.Tests;
+
+/// <summary>Bad input to <c>crossmodal shapes</c> fails fast with one line and exit code 2, before any training.
+/// (The experiment itself is run by CrossModal.ShapesWorld.Tests.)</summary>
+[Collection("Console")]
+public sealed class ShapesExperimentCommandTests
+{
+    [Fact]
+    public void NonPositiveSeedsAreRejected()
+    {
+        var (code, stdout, stderr) = CliRunner.Run("shapes", "--quick", "--seeds", "0");
+        Assert.Equal(2, code);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Contains("--seeds", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnOutputPathThatIsAFileIsRejected()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var (code, _, stderr) = CliRunner.Run("shapes", "--quick", "--out", file);
+            Assert.Equal(2, code);
+            Assert.Contains("--out", stderr, StringComparison.Ordinal);
+            Assert.Contains("is a file", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+}
