@@ -12,7 +12,7 @@ public sealed class ShapesExperimentCommandTests
     [Fact]
     public void NonPositiveSeedsAreRejected()
     {
-        var (code, stdout, stderr) = CliRunner.Run("shapes", "--quick", "--seeds", "0");
+        var (code, stdout, stderr) = ConsoleCapture.Run("shapes", "--quick", "--seeds", "0");
         Assert.Equal(2, code);
         Assert.Equal(string.Empty, stdout);
         Assert.Contains("--seeds", stderr, StringComparison.Ordinal);
@@ -24,7 +24,7 @@ public sealed class ShapesExperimentCommandTests
         var file = Path.GetTempFileName();
         try
         {
-            var (code, _, stderr) = CliRunner.Run("shapes", "--quick", "--out", file);
+            var (code, _, stderr) = ConsoleCapture.Run("shapes", "--quick", "--out", file);
             Assert.Equal(2, code);
             Assert.Contains("--out", stderr, StringComparison.Ordinal);
             Assert.Contains("is a file", stderr, StringComparison.Ordinal);
