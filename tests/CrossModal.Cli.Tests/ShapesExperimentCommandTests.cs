@@ -34,4 +34,17 @@ public sealed class ShapesExperimentCommandTests
             File.Delete(file);
         }
     }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-3")]
+    [InlineData("hot")]
+    public void ABadLogitScaleIsRejected(string value)
+    {
+        var (code, stdout, stderr) = ConsoleCapture.Run("shapes", "--quick", "--clip-logit-scale", value);
+        Assert.Equal(2, code);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Contains("--clip-logit-scale", stderr, StringComparison.Ordinal);
+        Assert.Contains("'learned'", stderr, StringComparison.Ordinal);
+    }
 }

@@ -2,6 +2,7 @@ using System;
 using System.CommandLine;
 using System.Globalization;
 using System.IO;
+using System.Collections.Generic;
 using System.Linq;
 using CrossModal.Abstractions;
 using CrossModal.ShapesWorld.Experiment;
@@ -20,11 +21,15 @@ internal static class ShapesExperimentCommand
         var seeds = new Option<int?>("--seeds") { Description = "Captioner seeds per system (default 3; 1 with --quick)." };
         var quick = new Option<bool>("--quick") { Description = "A small world, one seed, short budgets (about 2 minutes)." };
         var json = new Option<bool>("--json") { Description = "Print {\"strategies\": {…}, \"gap\": {…}} on stdout." };
+        var worldSeed = new Option<ulong?>("--world-seed") { Description = "Seed of the world (scenes, captions, renders); default 1." };
+        var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (default 100, CLIP's final value), or 'learned'." };
         command.Description = "ShapesWorld. Without a subcommand: run the experiment (train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos).";
         command.Options.Add(output);
         command.Options.Add(seeds);
         command.Options.Add(quick);
         command.Options.Add(json);
+        command.Options.Add(worldSeed);
+        command.Options.Add(logitScale);
         command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(CommandLineError.Run(() =>
         {
             var options = parse.GetValue(quick) ? ShapesExperimentOptions.Quick() : ShapesExperimentOptions.Default();
@@ -36,6 +41,27 @@ internal static class ShapesExperimentCommand
                 }
 
                 options.Seeds = n;
+            }
+
+            if (parse.GetValue(worldSeed) is { } ws)
+            {
+                options.World.Seed = ws;
+            }
+
+            if (parse.GetValue(logitScale) is { } scaleText)
+            {
+                if (string.Equals(scaleText, "learned", StringComparison.OrdinalIgnoreCase))
+                {
+                    options.ClipLogitScale = null;
+                }
+                else if (float.TryParse(scaleText, NumberStyles.Float, CultureInfo.InvariantCulture, out var scale) && scale is > 0 and <= 1000)
+                {
+                    options.ClipLogitScale = scale;
+                }
+                else
+                {
+                    throw new CommandLineError($"--clip-logit-scale must be a number in (0, 1000] or 'learned' but is '{scaleText}'.");
+                }
             }
 
             var directory = parse.GetValue(output)!;
@@ -54,7 +80,7 @@ internal static class ShapesExperimentCommand
                     var total = options.ClipSteps + options.Seeds * ShapesExperiment.Systems.Count * options.CaptionerSteps;
                     var overall = context.AddTask("overall", maxValue: total);
                     var stage = context.AddTask("world");
-                    result = ShapesExperiment.Run(options, new Reporter(overall, stage), cancellationToken: cancellationToken);
+                    result = ShapesExperiment.Run(options, new Reporter(overall, stage, options.CaptionerSteps), cancellationToken: cancellationToken);
                     overall.Value = overall.MaxValue;
                     stage.Value = stage.MaxValue;
                 });
@@ -78,34 +104,39 @@ internal static class ShapesExperimentCommand
         return command;
     }
 
-    /// <summary>Moves the overall bar and the current stage's bar (called on the experiment's thread).</summary>
-    private sealed class Reporter(ProgressTask overall, ProgressTask stage) : IProgress<TrainingProgress>
+    /// <summary>Moves the overall bar and the latest stage's bar. Captioners train concurrently, so reports arrive from
+    /// several threads: the overall bar counts CLIP steps plus, per captioner, its fraction done times the step budget.</summary>
+    private sealed class Reporter(ProgressTask overall, ProgressTask stage, int captionerSteps) : IProgress<TrainingProgress>
     {
-        private string _stage = string.Empty;
-        private double _base;
-        private double _lastStep;
+        private readonly System.Threading.Lock _gate = new();
+        private readonly Dictionary<string, double> _done = new(StringComparer.Ordinal);
+        private double _sum;
 
         public void Report(TrainingProgress value)
         {
-            if (value.Stage != _stage)
+            lock (_gate)
             {
-                if (_stage.StartsWith("clip", StringComparison.Ordinal) || _stage.StartsWith("captioner", StringComparison.Ordinal))
+                stage.MaxValue = Math.Max(1, value.TotalSteps);
+                stage.Value = value.Step;
+                var loss = double.IsNaN(value.Loss) ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" loss {value.Loss:F3}");
+                stage.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{value.Stage} step {value.Step}/{value.TotalSteps}{loss}"));
+                double units;
+                if (value.Stage.StartsWith("clip", StringComparison.Ordinal))
                 {
-                    _base += _lastStep;
+                    units = value.Step;
+                }
+                else if (value.Stage.StartsWith("captioner", StringComparison.Ordinal) && value.TotalSteps > 0)
+                {
+                    units = (double)value.Step / value.TotalSteps * captionerSteps;
+                }
+                else
+                {
+                    return;
                 }
 
-                _stage = value.Stage;
-                _lastStep = 0;
-            }
-
-            stage.MaxValue = Math.Max(1, value.TotalSteps);
-            stage.Value = value.Step;
-            var loss = double.IsNaN(value.Loss) ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" loss {value.Loss:F3}");
-            stage.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{value.Stage} step {value.Step}/{value.TotalSteps}{loss}"));
-            if (_stage.StartsWith("clip", StringComparison.Ordinal) || _stage.StartsWith("captioner", StringComparison.Ordinal))
-            {
-                _lastStep = value.Step;
-                overall.Value = Math.Min(overall.MaxValue, _base + _lastStep);
+                _sum += units - _done.GetValueOrDefault(value.Stage);
+                _done[value.Stage] = units;
+                overall.Value = Math.Min(overall.MaxValue, _sum);
             }
         }
     }

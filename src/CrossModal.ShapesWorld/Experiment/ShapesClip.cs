@@ -33,6 +33,21 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
     /// <summary>The word vocabulary (ids 0–3 are its specials; the end-of-text id is its size).</summary>
     public WordTokenizer Tokenizer { get; }
 
+    /// <summary>When set, the logit scale 1/τ is held at this value during <see cref="Train"/> instead of being learned
+    /// (OpenAI's CLIP ends its training clamped at 100). Null: learned from <see cref="ClipConfig.LogitScaleInit"/>.</summary>
+    public float? FixedLogitScale { get; set; }
+
+    /// <summary>The logit scale 1/τ the model currently uses.</summary>
+    public float CurrentLogitScale
+    {
+        get
+        {
+            var value = new float[1];
+            Model.LogitScale.Value.CopyTo(value);
+            return MathF.Exp(value[0]);
+        }
+    }
+
     /// <summary>The end-of-text id: one past the last word id.</summary>
     public int EndOfTextId => Tokenizer.VocabularySize;
 
@@ -127,6 +142,11 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
         var model = Model;
         model.Train();
         var parameters = model.Parameters();
+        if (FixedLogitScale is { } fixedScale)
+        {
+            model.LogitScale.Value.CopyFrom([MathF.Log(fixedScale)]);
+            parameters = [.. System.Linq.Enumerable.Where(parameters, p => !ReferenceEquals(p, model.LogitScale))];
+        }
         var optimizer = new AdamW(parameters, new AdamWOptions { LearningRate = learningRate, WeightDecay = 0.1f });
         var schedule = new CosineWarmupSchedule(learningRate, Math.Max(1, steps / 20), steps, learningRate * 0.05f);
         var per = model.Vision.PixelsPerImage;

@@ -73,6 +73,8 @@ public static class ShapesExperiment
 
         // 2. Connect: contrastive pretraining on the web pairs.
         var clip = ShapesClip.Create(backend, options, tokenizer, maxWords, seed: (int)(options.World.Seed & 0x7FFFFFFF));
+        clip.FixedLogitScale = options.ClipLogitScale;
+        var initialGap = ModalityGapReport.Compute(clip.EncodeImages(testPhotos), clip.EncodeTexts(world.Test.Captions));
         var clipLosses = clip.Train(webPhotos, webCaptions, options.ClipSteps, options.ClipBatchSize, options.ClipLearningRate,
                                     seed: 17, progress);
         stages["connect"] = Lap(clock);
@@ -118,14 +120,13 @@ public static class ShapesExperiment
         Encoding(encodeParts, encodeParts);
         stages["encode"] = Lap(clock);
 
-        // 4. One captioner per system and seed, same decoder and budget.
-        var runs = new List<ShapesSystemRun>();
+        // 4. One captioner per system and seed, same decoder and budget. Bridges are fitted here, in order; the
+        //    captioners then train concurrently (each on its own single-threaded CPU backend) and are scored in order.
+        var jobs = new List<CaptionerJob>();
         for (var seed = 0; seed < options.Seeds; seed++)
         {
             foreach (var (name, preset) in Systems)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var stage = $"captioner {name} seed {seed + 1}/{options.Seeds}";
                 IModalityBridge? bridge = null;
                 if (preset is { } p)
                 {
@@ -133,12 +134,32 @@ public static class ShapesExperiment
                     bridge.Fit(fit);
                 }
 
-                var trainCaptions = preset is null ? pairedCaptions : corpus;
-                var trainEmbeddings = preset is null ? webImages : corpusTexts;
-                var run = TrainAndScore(options, backend, tokenizer, maxWords, name, seed, bridge, trainCaptions, trainEmbeddings,
-                                        clip, testImages, testTexts, testReferences, testScenes, new Relabel(progress, stage), cancellationToken);
-                runs.Add(run);
+                jobs.Add(new CaptionerJob(name, seed, bridge, preset is null ? pairedCaptions : corpus, preset is null ? webImages : corpusTexts));
             }
+        }
+
+        var trained = TrainAll(options, backend, tokenizer, maxWords, jobs, testImages, progress, cancellationToken);
+        var runs = new List<ShapesSystemRun>(jobs.Count);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            var t = trained[i];
+            var scores = Score(t.Captions, testReferences, testScenes, clip, testImages);
+            var systemGap = job.Bridge is null ? ModalityGapReport.Compute(testImages, testTexts)
+                                               : ModalityGapReport.Compute(testImages, testTexts, job.Bridge, new Random(job.Seed + 1));
+            runs.Add(new ShapesSystemRun
+            {
+                System = job.Name,
+                Seed = job.Seed,
+                Scores = scores,
+                Gap = systemGap,
+                Losses = t.Losses,
+                Captions = t.Captions,
+                TrainSeconds = t.Seconds,
+                Model = job.Seed == 0 ? t.Model : null,
+                Spec = t.Spec,
+                Bridge = job.Bridge,
+            });
         }
 
         stages["captioners"] = Lap(clock);
@@ -149,6 +170,7 @@ public static class ShapesExperiment
             Clip = clip,
             ClipLosses = clipLosses,
             Gap = gap,
+            InitialGap = initialGap,
             Systems = Systems.Select(s => s.Name).ToArray(),
             Runs = runs,
             TestPhotos = testPhotos,
@@ -161,13 +183,80 @@ public static class ShapesExperiment
         };
     }
 
-    private static ShapesSystemRun TrainAndScore(
-        ShapesExperimentOptions options, IComputeBackend backend, WordTokenizer tokenizer, int maxWords, string name, int seed,
-        IModalityBridge? bridge, IReadOnlyList<string> captions, EmbeddingMatrix embeddings, ShapesClip clip,
-        EmbeddingMatrix testImages, EmbeddingMatrix testTexts, IReadOnlyList<IReadOnlyList<string>> references,
-        IReadOnlyList<World.SceneDescription> scenes, IProgress<TrainingProgress> progress, CancellationToken cancellationToken)
+    /// <summary>Trains every job on <see cref="ShapesExperimentOptions.CaptionerWorkers"/> threads (one job each at a
+    /// time, in order of index) and captions the test photos with each; the first failure or cancellation stops the rest.</summary>
+    private static TrainedCaptioner[] TrainAll(
+        ShapesExperimentOptions options, IComputeBackend backend, WordTokenizer tokenizer, int maxWords, List<CaptionerJob> jobs,
+        EmbeddingMatrix testImages, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var results = new TrainedCaptioner[jobs.Count];
+        var workers = backend is CpuBackend ? Math.Min(options.CaptionerWorkers, jobs.Count) : 1;
+        if (workers <= 1)
+        {
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                results[i] = TrainOne(options, backend, tokenizer, maxWords, jobs[i], testImages, progress, cancellationToken);
+            }
+
+            return results;
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var next = -1;
+        var errors = new Exception?[workers];
+        var threads = new Thread[workers];
+        for (var w = 0; w < workers; w++)
+        {
+            var worker = w;
+            threads[w] = new Thread(() =>
+            {
+                var own = new CpuBackend(new CpuBackendOptions { Threads = 1 });
+                try
+                {
+                    int i;
+                    while (!stop.IsCancellationRequested && (i = Interlocked.Increment(ref next)) < jobs.Count)
+                    {
+                        results[i] = TrainOne(options, own, tokenizer, maxWords, jobs[i], testImages, progress, stop.Token);
+                    }
+                }
+                catch (Exception e)
+                {
+                    errors[worker] = e;
+                    stop.Cancel();
+                }
+            })
+            { IsBackground = true, Name = $"ShapesWorld captioner {w + 1}" };
+            threads[w].Start();
+        }
+
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var failures = errors.OfType<Exception>().Where(e => e is not OperationCanceledException).ToArray();
+        if (failures.Length == 1)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failures[0]);
+        }
+
+        if (failures.Length > 1)
+        {
+            throw new AggregateException("Captioner training failed.", failures);
+        }
+
+        return results;
+    }
+
+    private static TrainedCaptioner TrainOne(
+        ShapesExperimentOptions options, IComputeBackend backend, WordTokenizer tokenizer, int maxWords, CaptionerJob job,
+        EmbeddingMatrix testImages, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         const int prefix = 4;
+        var embeddings = job.Embeddings;
+        var captions = job.Captions;
         var spec = new PrefixLanguageModelSpec
         {
             Mapper = MlpMapper.KindName,
@@ -183,14 +272,14 @@ public static class ShapesExperiment
             },
         };
         var model = spec.Build(backend);
-        model.InitializeParameters(1000 + seed);
+        model.InitializeParameters(1000 + job.Seed);
 
         // The same number of optimiser steps for every system: whole epochs over a prefix of the captions.
         var batch = options.CaptionerBatchSize;
         var budget = (long)options.CaptionerSteps * batch;
         var count = (int)Math.Min(captions.Count, budget);
         var epochs = (int)Math.Max(1, Math.Round((double)budget / count));
-        var trainer = new TextOnlyCaptionTrainer(model, spec, tokenizer, bridge, new TextOnlyCaptionTrainerOptions
+        var trainer = new TextOnlyCaptionTrainer(model, spec, tokenizer, job.Bridge, new TextOnlyCaptionTrainerOptions
         {
             Epochs = epochs,
             BatchSize = batch,
@@ -198,32 +287,18 @@ public static class ShapesExperiment
             WarmupSteps = Math.Max(1, options.CaptionerSteps / 20),
             ValidationFraction = 0,
             EarlyStoppingPatience = 0,
-            Seed = 7919 * (seed + 1),
-            Paired = bridge is null,
+            Seed = 7919 * (job.Seed + 1),
+            Paired = job.Bridge is null,
         });
+        var stage = $"captioner {job.Name} seed {job.Seed + 1}/{options.Seeds}";
         var watch = Stopwatch.StartNew();
-        var result = trainer.Train(captions.Take(count).ToArray(), Rows(embeddings, count), [], null, progress, cancellationToken);
+        var result = trainer.Train(captions.Take(count).ToArray(), Rows(embeddings, count), [], null, new Relabel(progress, stage), cancellationToken);
         var seconds = watch.Elapsed.TotalSeconds;
+        cancellationToken.ThrowIfCancellationRequested();
 
         model.Eval();
-        var captioner = new PrefixCaptioner(model, tokenizer, bridge, new DecodingOptions { MaxTokens = maxWords + 1 });
-        var generated = captioner.Caption(testImages);
-        var scores = Score(generated, references, scenes, clip, testImages);
-        var gap = bridge is null ? ModalityGapReport.Compute(testImages, testTexts)
-                                 : ModalityGapReport.Compute(testImages, testTexts, bridge, new Random(seed + 1));
-        return new ShapesSystemRun
-        {
-            System = name,
-            Seed = seed,
-            Scores = scores,
-            Gap = gap,
-            Losses = result.StepLosses,
-            Captions = generated,
-            TrainSeconds = seconds,
-            Model = seed == 0 ? model : null,
-            Spec = spec,
-            Bridge = bridge,
-        };
+        var captioner = new PrefixCaptioner(model, tokenizer, job.Bridge, new DecodingOptions { MaxTokens = maxWords + 1 });
+        return new TrainedCaptioner(model, spec, result.StepLosses, captioner.Caption(testImages), seconds);
     }
 
     /// <summary>Scores captions of the test photos: corpus BLEU-4 and CIDEr-D against the five references, mean scene
@@ -270,6 +345,13 @@ public static class ShapesExperiment
         clock.Restart();
         return seconds;
     }
+
+    /// <summary>One captioner to train: a system, a seed, its fitted bridge (null: the paired ceiling) and its data.</summary>
+    private sealed record CaptionerJob(string Name, int Seed, IModalityBridge? Bridge, IReadOnlyList<string> Captions, EmbeddingMatrix Embeddings);
+
+    /// <summary>A trained captioner, its losses, its captions of the test photos and its training time.</summary>
+    private sealed record TrainedCaptioner(PrefixLanguageModel Model, PrefixLanguageModelSpec Spec, IReadOnlyList<float> Losses,
+                                           IReadOnlyList<string> Captions, double Seconds);
 
     /// <summary>Forwards a trainer's reports under this experiment's stage name.</summary>
     private sealed class Relabel(IProgress<TrainingProgress>? inner, string stage) : IProgress<TrainingProgress>

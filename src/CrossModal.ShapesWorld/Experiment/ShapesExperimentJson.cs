@@ -62,6 +62,17 @@ public static class ShapesExperimentJson
             writer.WriteNumber("test_scenes", o.World.TestScenes);
             writer.WriteNumber("seeds", o.Seeds);
             writer.WriteNumber("clip_steps", o.ClipSteps);
+            if (o.ClipLogitScale is { } fixedScale)
+            {
+                writer.WriteNumber("clip_logit_scale", fixedScale);
+            }
+            else
+            {
+                writer.WriteString("clip_logit_scale", "learned");
+            }
+
+            writer.WriteNumber("clip_final_logit_scale", result.Clip.CurrentLogitScale);
+            writer.WriteNumber("captioner_workers", o.CaptionerWorkers);
             writer.WriteNumber("clip_batch", o.ClipBatchSize);
             writer.WriteNumber("clip_width", o.ClipWidth);
             writer.WriteNumber("clip_layers", o.ClipLayers);
@@ -82,6 +93,8 @@ public static class ShapesExperimentJson
             writer.WriteEndObject();
             writer.WritePropertyName("gap");
             result.Gap.WriteJson(writer);
+            writer.WritePropertyName("gap_at_init");
+            result.InitialGap.WriteJson(writer);
             writer.WritePropertyName("clip_losses");
             WriteArray(writer, result.ClipLosses.Select(l => (double)l));
             writer.WritePropertyName("ground_truth");

@@ -72,6 +72,9 @@ public sealed class ShapesExperimentResult
     /// <summary>The gap report of the test pairs (photo, first reference) straight after the connect step.</summary>
     public required ModalityGapReport Gap { get; init; }
 
+    /// <summary>The same report with the CLIP as initialised, before any contrastive step (the cone effect's gap).</summary>
+    public required ModalityGapReport InitialGap { get; init; }
+
     /// <summary>The systems in report order.</summary>
     public required IReadOnlyList<string> Systems { get; init; }
 

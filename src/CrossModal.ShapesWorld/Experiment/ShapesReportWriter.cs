@@ -123,7 +123,7 @@ public static class ShapesReportWriter
         sb.AppendLine("# ShapesWorld: text-only captioning end to end");
         sb.AppendLine();
         sb.AppendLine(Inv, $"World seed {o.World.Seed}, {o.World.ImageSize}×{o.World.ImageSize} photos; {o.World.WebPairs} web pairs, {o.World.CorpusCaptions} corpus captions, {o.World.AuxiliaryPairs} auxiliary pairs, {o.World.UnpairedPhotos} unpaired photos, {o.World.TestScenes} test photos (5 references each).");
-        sb.AppendLine(Inv, $"CLIP: width {o.ClipWidth}, {o.ClipLayers} layers per tower, D = {o.EmbeddingDimension}, {o.ClipSteps} steps of batch {o.ClipBatchSize}. Captioners: prefix LM (MLP mapper, 4 prefix vectors, {o.DecoderLayers}-layer width-{o.DecoderWidth} decoder from scratch), {o.CaptionerSteps} steps of batch {o.CaptionerBatchSize} each, greedy decoding; {o.Seeds} seed(s) (mean ± std over captioner seeds; world and CLIP shared).");
+        sb.AppendLine(Inv, $"CLIP: width {o.ClipWidth}, {o.ClipLayers} layers per tower, D = {o.EmbeddingDimension}, {o.ClipSteps} steps of batch {o.ClipBatchSize}, logit scale {(o.ClipLogitScale is { } ls ? ls.ToString("0.#", Inv) + " (fixed)" : "learned")}, final {result.Clip.CurrentLogitScale.ToString("0.0", Inv)}. Captioners: prefix LM (MLP mapper, 4 prefix vectors, {o.DecoderLayers}-layer width-{o.DecoderWidth} decoder from scratch), {o.CaptionerSteps} steps of batch {o.CaptionerBatchSize} each, greedy decoding; {o.Seeds} seed(s) (mean ± std over captioner seeds; world and CLIP shared).");
         sb.AppendLine();
         sb.AppendLine("Scores on the test photos (CIDEr-D, BLEU-4 and scene F1 ×100). \"after\" columns: the gap report of the test pairs after the system's transforms (images: inference transform; texts: training transform).");
         sb.AppendLine();
@@ -132,6 +132,10 @@ public static class ShapesReportWriter
         sb.AppendLine("## Modality gap after the connect step (test pairs: photo, first reference)");
         sb.AppendLine();
         AppendGap(sb, result.Gap);
+        sb.AppendLine();
+        sb.AppendLine("The same report with the CLIP as initialised, before any contrastive step:");
+        sb.AppendLine();
+        AppendGap(sb, result.InitialGap);
         sb.AppendLine();
         sb.AppendLine("![PCA of test embeddings before and after Collapse](pca.svg)");
         sb.AppendLine();

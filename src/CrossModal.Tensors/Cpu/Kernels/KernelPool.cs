@@ -24,6 +24,9 @@ internal sealed class KernelPool
     private static readonly Lock CreateLock = new();
     private static KernelPool? s_instance;
 
+    [ThreadStatic]
+    private static int t_limit;
+
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim[] _start;
     private readonly ManualResetEventSlim _done = new(false);
@@ -63,7 +66,27 @@ internal sealed class KernelPool
 
     /// <summary>How many parts a loop of <paramref name="work"/> scalar operations over <paramref name="items"/> items should be split into.</summary>
     public int PartsFor(long work, int items)
-        => work < MinimumWork || items < 2 ? 1 : Math.Min(items, _start.Length + 1);
+    {
+        var most = t_limit > 0 ? Math.Min(t_limit, _start.Length + 1) : _start.Length + 1;
+        return work < MinimumWork || items < 2 || most < 2 ? 1 : Math.Min(items, most);
+    }
+
+    /// <summary>Caps the parts of kernels started from the current thread at <paramref name="threads"/> until the
+    /// returned scope is disposed (a backend with fewer threads than cores, e.g. one of several training side by side).</summary>
+    /// <param name="threads">The most threads; at least 1.</param>
+    /// <returns>A scope that restores the previous cap.</returns>
+    public static LimitScope Limit(int threads)
+    {
+        var previous = t_limit;
+        t_limit = threads;
+        return new LimitScope(previous);
+    }
+
+    /// <summary>Restores the cap that <see cref="Limit"/> replaced.</summary>
+    internal readonly struct LimitScope(int previous) : IDisposable
+    {
+        public void Dispose() => t_limit = previous;
+    }
 
     /// <summary>Runs <paramref name="work"/> as <paramref name="parts"/> parts; the caller runs part 0.</summary>
     public void Run(IParallelWork work, int parts)

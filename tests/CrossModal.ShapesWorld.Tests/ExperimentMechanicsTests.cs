@@ -1,0 +1,75 @@
+using System.Linq;
+using CrossModal.ShapesWorld.Data;
+using CrossModal.ShapesWorld.Experiment;
+using Xunit;
+
+namespace CrossModal.ShapesWorld.Tests;
+
+/// <summary>How the experiment runs, on a world and budgets too small to learn anything: results do not depend on how
+/// many captioners train side by side, and a fixed CLIP temperature stays fixed.</summary>
+public sealed class ExperimentMechanicsTests
+{
+    private static ShapesExperimentOptions Tiny(int workers, float? logitScale = 100f) => new()
+    {
+        World = new ShapesWorldOptions
+        {
+            WebPairs = 160,
+            CorpusCaptions = 160,
+            AuxiliaryPairs = 12,
+            UnpairedPhotos = 24,
+            ValidationScenes = 8,
+            TestScenes = 12,
+        },
+        Seeds = 1,
+        ClipSteps = 4,
+        ClipBatchSize = 16,
+        ClipWidth = 32,
+        ClipLayers = 1,
+        EmbeddingDimension = 16,
+        CaptionerSteps = 5,
+        CaptionerBatchSize = 8,
+        DecoderWidth = 32,
+        DecoderLayers = 1,
+        SyntheticRenders = 24,
+        ShowcaseCount = 2,
+        CaptionerWorkers = workers,
+        ClipLogitScale = logitScale,
+    };
+
+    [Fact]
+    public void CaptionersGiveIdenticalResultsWhetherTrainedOneAtATimeOrSideBySide()
+    {
+        var serial = ShapesExperiment.Run(Tiny(workers: 1));
+        var parallel = ShapesExperiment.Run(Tiny(workers: 3));
+        Assert.Equal(serial.Runs.Count, parallel.Runs.Count);
+        for (var i = 0; i < serial.Runs.Count; i++)
+        {
+            Assert.Equal(serial.Runs[i].System, parallel.Runs[i].System);
+            Assert.Equal(serial.Runs[i].Losses, parallel.Runs[i].Losses);
+            Assert.Equal(serial.Runs[i].Captions, parallel.Runs[i].Captions);
+            Assert.Equal(serial.Runs[i].Scores, parallel.Runs[i].Scores);
+        }
+    }
+
+    [Fact]
+    public void AFixedLogitScaleStaysFixedAndALearnedOneMoves()
+    {
+        var fixedScale = ShapesExperiment.Run(Tiny(workers: 2, logitScale: 100f));
+        Assert.Equal(100f, fixedScale.Clip.CurrentLogitScale, 3);
+        var learned = ShapesExperiment.Run(Tiny(workers: 2, logitScale: null));
+        Assert.True(System.Math.Abs(learned.Clip.CurrentLogitScale - 1 / 0.07) > 1e-3, $"a learned scale should move from 1/0.07; it is {learned.Clip.CurrentLogitScale}");
+        Assert.InRange(learned.Clip.CurrentLogitScale, 10f, 20f);
+        Assert.True(fixedScale.InitialGap.CentroidDistance > 0, "the initial gap report is computed");
+        Assert.Equal(learned.InitialGap.CentroidDistance, fixedScale.InitialGap.CentroidDistance, 6);
+        Assert.All(new[] { fixedScale, learned }, r => Assert.Equal(ShapesExperiment.Systems.Count, r.Runs.Select(x => x.System).Distinct().Count()));
+    }
+
+    [Fact]
+    public void OptionsRejectABadLogitScaleAndNoWorkers()
+    {
+        var options = Tiny(workers: 0);
+        Assert.Contains("CaptionerWorkers", Assert.ThrowsAny<System.ArgumentException>(options.Validate).Message, System.StringComparison.Ordinal);
+        options = Tiny(workers: 1, logitScale: -1f);
+        Assert.Contains("ClipLogitScale", Assert.ThrowsAny<System.ArgumentException>(options.Validate).Message, System.StringComparison.Ordinal);
+    }
+}
