@@ -47,4 +47,18 @@ public sealed class ShapesExperimentCommandTests
         Assert.Contains("--clip-logit-scale", stderr, StringComparison.Ordinal);
         Assert.Contains("'learned'", stderr, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("--split", "train", "'test' or 'validation'")]
+    [InlineData("--captioner-steps", "0", "must be positive")]
+    [InlineData("--clip-steps", "-5", "must be positive")]
+    [InlineData("--seeds", "0", "must be positive")]
+    public void ABadBudgetOrSplitIsRejectedNamingTheOption(string option, string value, string expected)
+    {
+        var (code, stdout, stderr) = ConsoleCapture.Run("shapes", "--quick", option, value);
+        Assert.Equal(2, code);
+        Assert.Equal(string.Empty, stdout);
+        Assert.Contains(option, stderr, StringComparison.Ordinal);
+        Assert.Contains(expected, stderr, StringComparison.Ordinal);
+    }
 }

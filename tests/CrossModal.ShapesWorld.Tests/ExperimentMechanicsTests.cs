@@ -72,4 +72,30 @@ public sealed class ExperimentMechanicsTests
         options = Tiny(workers: 1, logitScale: -1f);
         Assert.Contains("ClipLogitScale", Assert.ThrowsAny<System.ArgumentException>(options.Validate).Message, System.StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void TheValidationSplitCanBeScoredInsteadOfTheTestSplit()
+    {
+        var options = Tiny(workers: 2);
+        options.EvaluationSplit = ShapesEvaluationSplit.Validation;
+        var result = ShapesExperiment.Run(options);
+        var world = ShapesWorldDataset.Generate(options.World);
+        Assert.Equal(world.Validation.References, result.TestReferences);
+        Assert.NotEqual(world.Test.References.Count, result.TestReferences.Count);
+        Assert.Equal(world.Validation.Count, result.Gap.N);
+        var directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "crossmodal-split-" + System.Guid.NewGuid().ToString("N"));
+        try
+        {
+            var written = ShapesReportWriter.Write(result, directory);
+            Assert.Contains("photos/validation_000.png", written);
+            Assert.DoesNotContain(written, name => name.StartsWith("photos/test_", System.StringComparison.Ordinal));
+            var md = System.IO.File.ReadAllText(System.IO.Path.Combine(directory, "results.md"));
+            Assert.Contains("Scores on the validation photos", md, System.StringComparison.Ordinal);
+            Assert.Contains("\"evaluation_split\": \"validation\"", System.IO.File.ReadAllText(System.IO.Path.Combine(directory, "results.json")), System.StringComparison.Ordinal);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -18,7 +18,7 @@ public sealed class QuickExperimentFixture
 /// never exact numbers: bridging the gap (C3) beats leaving it (C1), and the paired ceiling beats C1.</summary>
 public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixture<QuickExperimentFixture>
 {
-    [Fact(Skip = "Does not hold at the --quick budget: C1 25.1 vs C3 22.9 CIDEr-D with deterministic seeding; differences between systems are of the size of seed noise there. See docs/shapesworld.md, Findings.")]
+    [Fact(Skip = "Does not hold at the --quick budget. Measured on the validation split (50 photos, world seeds 1/2/3, CLIP 600 steps, captioners 450): C1 vs C3 CIDEr-D 78.1 vs 85.8, 75.2 vs 65.7, 73.2 vs 74.9; with the preset budgets (seed 1) 77.7 vs 67.5. It holds in the default run (3 seeds, test: C1 75.8, C3 84.0, paired 89.2). See docs/shapesworld.md, Findings.")]
     public void QuickExperimentReproducesTheFinding()
     {
         var result = fixture.Result;
@@ -27,6 +27,22 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
         var paired = result.Summary("paired").Mean;
         Assert.True(c3.CiderD > c1.CiderD, $"C3 CIDEr-D {c3.CiderD:F3} should beat C1's {c1.CiderD:F3}");
         Assert.True(paired.CiderD > c1.CiderD, $"the paired ceiling {paired.CiderD:F3} should beat C1's {c1.CiderD:F3}");
+    }
+
+    /// <summary>The part of the finding that holds at the quick budget: contrastive training aligns the pairs yet leaves a
+    /// gap between the modalities (with the fixed temperature), and C3's collapse removes most of it.</summary>
+    [Fact]
+    public void QuickExperimentShowsTheGapAppearingOnItsOwnAndC3ClosingIt()
+    {
+        var result = fixture.Result;
+        Assert.True(result.InitialGap.CentroidDistance > 0.5, $"untrained towers sit in separate cones; centroid distance {result.InitialGap.CentroidDistance:F3}");
+        Assert.True(result.Gap.MeanPairedCosine > result.InitialGap.MeanPairedCosine + 0.3,
+                    $"contrastive training should align the pairs: paired cosine {result.InitialGap.MeanPairedCosine:F3} → {result.Gap.MeanPairedCosine:F3}");
+        Assert.True(result.Gap.ImageToTextRecallAt1 > 0.1, $"retrieval should beat chance (0.01): i→t R@1 {result.Gap.ImageToTextRecallAt1:F3}");
+        Assert.True(result.Gap.CentroidDistance > 0.3, $"a gap should remain after training: centroid distance {result.Gap.CentroidDistance:F3}");
+        var c1 = result.RunsOf("C1").First().Gap;
+        var c3 = result.RunsOf("C3").First().Gap;
+        Assert.True(c3.CentroidDistance < 0.5 * c1.CentroidDistance, $"C3 should close most of the gap: {c1.CentroidDistance:F3} → {c3.CentroidDistance:F3}");
     }
 
     [Fact]

@@ -23,6 +23,9 @@ internal static class ShapesExperimentCommand
         var json = new Option<bool>("--json") { Description = "Print {\"strategies\": {…}, \"gap\": {…}} on stdout." };
         var worldSeed = new Option<ulong?>("--world-seed") { Description = "Seed of the world (scenes, captions, renders); default 1." };
         var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (default 100, CLIP's final value), or 'learned'." };
+        var split = new Option<string?>("--split") { Description = "Score on the 'test' photos (default) or the 'validation' photos (choose settings there, never on test)." };
+        var clipSteps = new Option<int?>("--clip-steps") { Description = "Contrastive training steps (default 800; 400 with --quick)." };
+        var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner (default 600; 300 with --quick)." };
         command.Description = "ShapesWorld. Without a subcommand: run the experiment (train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos).";
         command.Options.Add(output);
         command.Options.Add(seeds);
@@ -30,18 +33,13 @@ internal static class ShapesExperimentCommand
         command.Options.Add(json);
         command.Options.Add(worldSeed);
         command.Options.Add(logitScale);
+        command.Options.Add(split);
+        command.Options.Add(clipSteps);
+        command.Options.Add(captionerSteps);
         command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(CommandLineError.Run(() =>
         {
             var options = parse.GetValue(quick) ? ShapesExperimentOptions.Quick() : ShapesExperimentOptions.Default();
-            if (parse.GetValue(seeds) is { } n)
-            {
-                if (n <= 0)
-                {
-                    throw new CommandLineError($"--seeds must be positive but is {n}.");
-                }
-
-                options.Seeds = n;
-            }
+            options.Seeds = Positive(parse.GetValue(seeds), "--seeds") ?? options.Seeds;
 
             if (parse.GetValue(worldSeed) is { } ws)
             {
@@ -64,6 +62,18 @@ internal static class ShapesExperimentCommand
                 }
             }
 
+            if (parse.GetValue(split) is { } splitText)
+            {
+                options.EvaluationSplit = splitText.ToLowerInvariant() switch
+                {
+                    "test" => ShapesEvaluationSplit.Test,
+                    "validation" => ShapesEvaluationSplit.Validation,
+                    _ => throw new CommandLineError($"--split must be 'test' or 'validation' but is '{splitText}'."),
+                };
+            }
+
+            options.ClipSteps = Positive(parse.GetValue(clipSteps), "--clip-steps") ?? options.ClipSteps;
+            options.CaptionerSteps = Positive(parse.GetValue(captionerSteps), "--captioner-steps") ?? options.CaptionerSteps;
             var directory = parse.GetValue(output)!;
             if (File.Exists(directory))
             {
@@ -103,6 +113,10 @@ internal static class ShapesExperimentCommand
         })));
         return command;
     }
+
+    private static int? Positive(int? value, string name) => value is { } v && v <= 0
+        ? throw new CommandLineError($"{name} must be positive but is {v}.")
+        : value;
 
     /// <summary>Moves the overall bar and the latest stage's bar. Captioners train concurrently, so reports arrive from
     /// several threads: the overall bar counts CLIP steps plus, per captioner, its fraction done times the step budget.</summary>

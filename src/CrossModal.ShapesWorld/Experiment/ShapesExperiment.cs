@@ -64,9 +64,10 @@ public static class ShapesExperiment
         var webPhotos = world.Web.RenderPhotos();
         var webCaptions = world.Web.Captions;
         var corpus = world.Corpus.Captions;
-        var testPhotos = world.Test.RenderPhotos();
-        var testReferences = world.Test.References;
-        var testScenes = world.Test.Scenes;
+        var evaluation = options.EvaluationSplit == ShapesEvaluationSplit.Validation ? world.Validation : world.Test;
+        var testPhotos = evaluation.RenderPhotos();
+        var testReferences = evaluation.References;
+        var testScenes = evaluation.Scenes;
         var tokenizer = WordTokenizer.Build(corpus.Concat(webCaptions));
         var maxWords = corpus.Concat(webCaptions).Concat(testReferences.SelectMany(r => r)).Max(c => tokenizer.Encode(c).Length);
         stages["world"] = Lap(clock);
@@ -74,7 +75,7 @@ public static class ShapesExperiment
         // 2. Connect: contrastive pretraining on the web pairs.
         var clip = ShapesClip.Create(backend, options, tokenizer, maxWords, seed: (int)(options.World.Seed & 0x7FFFFFFF));
         clip.FixedLogitScale = options.ClipLogitScale;
-        var initialGap = ModalityGapReport.Compute(clip.EncodeImages(testPhotos), clip.EncodeTexts(world.Test.Captions));
+        var initialGap = ModalityGapReport.Compute(clip.EncodeImages(testPhotos), clip.EncodeTexts(evaluation.Captions));
         var clipLosses = clip.Train(webPhotos, webCaptions, options.ClipSteps, options.ClipBatchSize, options.ClipLearningRate,
                                     seed: 17, progress);
         stages["connect"] = Lap(clock);
@@ -85,7 +86,7 @@ public static class ShapesExperiment
         const int encodeParts = 7;
         Encoding(0, encodeParts);
         var testImages = clip.EncodeImages(testPhotos);
-        var testTexts = clip.EncodeTexts(world.Test.Captions);
+        var testTexts = clip.EncodeTexts(evaluation.Captions);
         Encoding(1, encodeParts);
         var corpusTexts = clip.EncodeTexts(corpus);
         Encoding(2, encodeParts);

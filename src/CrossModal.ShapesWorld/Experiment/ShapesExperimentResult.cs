@@ -81,13 +81,14 @@ public sealed class ShapesExperimentResult
     /// <summary>Every trained captioner.</summary>
     public required IReadOnlyList<ShapesSystemRun> Runs { get; init; }
 
-    /// <summary>The test photos.</summary>
+    /// <summary>The evaluation photos: the test split's, or the validation split's when
+    /// <see cref="ShapesExperimentOptions.EvaluationSplit"/> says so (so are the references and scenes below).</summary>
     public required IReadOnlyList<ImageData> TestPhotos { get; init; }
 
-    /// <summary>The five references of every test photo.</summary>
+    /// <summary>The five references of every evaluation photo.</summary>
     public required IReadOnlyList<IReadOnlyList<string>> TestReferences { get; init; }
 
-    /// <summary>The scene of every test photo.</summary>
+    /// <summary>The scene of every evaluation photo.</summary>
     public required IReadOnlyList<SceneDescription> TestScenes { get; init; }
 
     /// <summary>Test photo embeddings (L2-normalised).</summary>

@@ -16,7 +16,7 @@ namespace CrossModal.ShapesWorld.Experiment;
 /// <summary>
 /// Writes an experiment's outputs to a folder: <c>results.md</c> (table, gap reports, ten test photos with every
 /// system's caption), <c>results.json</c> (every number), <c>pca.svg</c> (2-D PCA of test image and text embeddings
-/// before and after Collapse), <c>curves.svg</c> (training losses), <c>photos/test_NNN.png</c> and
+/// before and after Collapse), <c>curves.svg</c> (training losses), <c>photos/test_NNN.png</c> (<c>validation_NNN.png</c> when scored on the validation split) and
 /// <c>showcase.png</c>, and the trained models as safetensors under <c>models/</c>. Every file is written atomically.
 /// </summary>
 public static class ShapesReportWriter
@@ -44,7 +44,7 @@ public static class ShapesReportWriter
         Directory.CreateDirectory(Path.Combine(directory, "photos"));
         for (var i = 0; i < result.TestPhotos.Count; i++)
         {
-            var name = PhotoName(i);
+            var name = PhotoName(result.Options, i);
             WriteAtomically(Path.Combine(directory, name), s => PngEncoder.Write(result.TestPhotos[i], s));
             written.Add(name);
         }
@@ -114,22 +114,25 @@ public static class ShapesReportWriter
         File.Move(temporary, path, overwrite: true);
     }
 
-    private static string PhotoName(int i) => string.Create(Inv, $"photos/test_{i:D3}.png");
+    private static string SplitName(ShapesExperimentOptions o) => o.EvaluationSplit == ShapesEvaluationSplit.Validation ? "validation" : "test";
+
+    private static string PhotoName(ShapesExperimentOptions o, int i) => string.Create(Inv, $"photos/{SplitName(o)}_{i:D3}.png");
 
     private static string Markdown(ShapesExperimentResult result)
     {
         var o = result.Options;
+        var split = SplitName(o);
         var sb = new StringBuilder();
         sb.AppendLine("# ShapesWorld: text-only captioning end to end");
         sb.AppendLine();
-        sb.AppendLine(Inv, $"World seed {o.World.Seed}, {o.World.ImageSize}×{o.World.ImageSize} photos; {o.World.WebPairs} web pairs, {o.World.CorpusCaptions} corpus captions, {o.World.AuxiliaryPairs} auxiliary pairs, {o.World.UnpairedPhotos} unpaired photos, {o.World.TestScenes} test photos (5 references each).");
+        sb.AppendLine(Inv, $"World seed {o.World.Seed}, {o.World.ImageSize}×{o.World.ImageSize} photos; {o.World.WebPairs} web pairs, {o.World.CorpusCaptions} corpus captions, {o.World.AuxiliaryPairs} auxiliary pairs, {o.World.UnpairedPhotos} unpaired photos, {result.TestPhotos.Count} {split} photos (5 references each).");
         sb.AppendLine(Inv, $"CLIP: width {o.ClipWidth}, {o.ClipLayers} layers per tower, D = {o.EmbeddingDimension}, {o.ClipSteps} steps of batch {o.ClipBatchSize}, logit scale {(o.ClipLogitScale is { } ls ? ls.ToString("0.#", Inv) + " (fixed)" : "learned")}, final {result.Clip.CurrentLogitScale.ToString("0.0", Inv)}. Captioners: prefix LM (MLP mapper, 4 prefix vectors, {o.DecoderLayers}-layer width-{o.DecoderWidth} decoder from scratch), {o.CaptionerSteps} steps of batch {o.CaptionerBatchSize} each, greedy decoding; {o.Seeds} seed(s) (mean ± std over captioner seeds; world and CLIP shared).");
         sb.AppendLine();
-        sb.AppendLine("Scores on the test photos (CIDEr-D, BLEU-4 and scene F1 ×100). \"after\" columns: the gap report of the test pairs after the system's transforms (images: inference transform; texts: training transform).");
+        sb.AppendLine(Inv, $"Scores on the {split} photos (CIDEr-D, BLEU-4 and scene F1 ×100). \"after\" columns: the gap report of the {split} pairs after the system's transforms (images: inference transform; texts: training transform).");
         sb.AppendLine();
         sb.Append(Table(result));
         sb.AppendLine();
-        sb.AppendLine("## Modality gap after the connect step (test pairs: photo, first reference)");
+        sb.AppendLine(Inv, $"## Modality gap after the connect step ({split} pairs: photo, first reference)");
         sb.AppendLine();
         AppendGap(sb, result.Gap);
         sb.AppendLine();
@@ -137,7 +140,7 @@ public static class ShapesReportWriter
         sb.AppendLine();
         AppendGap(sb, result.InitialGap);
         sb.AppendLine();
-        sb.AppendLine("![PCA of test embeddings before and after Collapse](pca.svg)");
+        sb.AppendLine(Inv, $"![PCA of {split} embeddings before and after Collapse](pca.svg)");
         sb.AppendLine();
         sb.AppendLine("![Training curves](curves.svg)");
         sb.AppendLine();
@@ -152,14 +155,14 @@ public static class ShapesReportWriter
         }
 
         sb.AppendLine();
-        sb.AppendLine("## Test photos and every system's caption (first seed)");
+        sb.AppendLine(Inv, $"## {(split == "test" ? "Test" : "Validation")} photos and every system's caption (first seed)");
         sb.AppendLine();
         var showcase = Math.Min(o.ShowcaseCount, result.TestPhotos.Count);
         for (var i = 0; i < showcase; i++)
         {
-            sb.AppendLine(Inv, $"### Test photo {i}");
+            sb.AppendLine(Inv, $"### {(split == "test" ? "Test" : "Validation")} photo {i}");
             sb.AppendLine();
-            sb.AppendLine(Inv, $"<img src=\"{PhotoName(i)}\" width=\"128\" style=\"image-rendering: pixelated\" alt=\"test photo {i}\">");
+            sb.AppendLine(Inv, $"<img src=\"{PhotoName(o, i)}\" width=\"128\" style=\"image-rendering: pixelated\" alt=\"{split} photo {i}\">");
             sb.AppendLine();
             sb.AppendLine("| system | caption |");
             sb.AppendLine("|---|---|");
@@ -228,7 +231,7 @@ public static class ShapesReportWriter
         }
 
         var ly = size + 2 * margin;
-        sb.AppendLine(Inv, $"<circle cx=\"{margin + 5}\" cy=\"{ly}\" r=\"4\" fill=\"#1f77b4\"/><text x=\"{margin + 14}\" y=\"{ly + 4}\">test photo embeddings</text>");
+        sb.AppendLine(Inv, $"<circle cx=\"{margin + 5}\" cy=\"{ly}\" r=\"4\" fill=\"#1f77b4\"/><text x=\"{margin + 14}\" y=\"{ly + 4}\">{SplitName(result.Options)} photo embeddings</text>");
         sb.AppendLine(Inv, $"<circle cx=\"{margin + 185}\" cy=\"{ly}\" r=\"4\" fill=\"#ff7f0e\"/><text x=\"{margin + 194}\" y=\"{ly + 4}\">their first caption's embeddings (2-D PCA of both together)</text>");
         sb.AppendLine("</svg>");
         return sb.ToString();
