@@ -60,7 +60,7 @@ public static class ShapesExperimentJson
             writer.WriteNumber("unpaired_photos", o.World.UnpairedPhotos);
             writer.WriteNumber("validation_scenes", o.World.ValidationScenes);
             writer.WriteNumber("test_scenes", o.World.TestScenes);
-            writer.WriteString("evaluation_split", o.EvaluationSplit == ShapesEvaluationSplit.Validation ? "validation" : "test");
+            writer.WriteString("evaluation_split", ShapesReportWriter.SplitName(o));
             writer.WriteNumber("seeds", o.Seeds);
             writer.WriteNumber("clip_steps", o.ClipSteps);
             if (o.ClipLogitScale is { } fixedScale)

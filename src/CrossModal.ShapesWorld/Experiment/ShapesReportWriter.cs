@@ -114,7 +114,8 @@ public static class ShapesReportWriter
         File.Move(temporary, path, overwrite: true);
     }
 
-    private static string SplitName(ShapesExperimentOptions o) => o.EvaluationSplit == ShapesEvaluationSplit.Validation ? "validation" : "test";
+    /// <summary>"test" or "validation": the evaluation split's name in file names, reports and JSON.</summary>
+    internal static string SplitName(ShapesExperimentOptions o) => o.EvaluationSplit == ShapesEvaluationSplit.Validation ? "validation" : "test";
 
     private static string PhotoName(ShapesExperimentOptions o, int i) => string.Create(Inv, $"photos/{SplitName(o)}_{i:D3}.png");
 
@@ -122,6 +123,7 @@ public static class ShapesReportWriter
     {
         var o = result.Options;
         var split = SplitName(o);
+        var heading = string.Concat(split[..1].ToUpperInvariant(), split[1..]);
         var sb = new StringBuilder();
         sb.AppendLine("# ShapesWorld: text-only captioning end to end");
         sb.AppendLine();
@@ -155,12 +157,12 @@ public static class ShapesReportWriter
         }
 
         sb.AppendLine();
-        sb.AppendLine(Inv, $"## {(split == "test" ? "Test" : "Validation")} photos and every system's caption (first seed)");
+        sb.AppendLine(Inv, $"## {heading} photos and every system's caption (first seed)");
         sb.AppendLine();
         var showcase = Math.Min(o.ShowcaseCount, result.TestPhotos.Count);
         for (var i = 0; i < showcase; i++)
         {
-            sb.AppendLine(Inv, $"### {(split == "test" ? "Test" : "Validation")} photo {i}");
+            sb.AppendLine(Inv, $"### {heading} photo {i}");
             sb.AppendLine();
             sb.AppendLine(Inv, $"<img src=\"{PhotoName(o, i)}\" width=\"128\" style=\"image-rendering: pixelated\" alt=\"{split} photo {i}\">");
             sb.AppendLine();
