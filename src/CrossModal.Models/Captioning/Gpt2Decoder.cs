@@ -133,12 +133,12 @@ public sealed class Gpt2Decoder : Module
         {
             if (prefixLength > 0)
             {
-                Backend.Copy(_prefixRowsIn[b], _prefixRowsX[b]);
+                Backend.Copy(destination: _prefixRowsX[b], source: _prefixRowsIn[b]);
             }
 
             if (tokenTime > 0)
             {
-                Backend.Copy(_tokenRowsIn[b], _tokenRowsX[b]);
+                Backend.Copy(destination: _tokenRowsX[b], source: _tokenRowsIn[b]);
             }
         }
 
@@ -214,12 +214,12 @@ public sealed class Gpt2Decoder : Module
         {
             if (_prefixLength > 0)
             {
-                Backend.Copy(_dPrefixRows[b * 2], _dPrefixRows[(b * 2) + 1]);
+                Backend.Copy(destination: _dPrefixRows[(b * 2) + 1], source: _dPrefixRows[b * 2]);
             }
 
             if (_tokenTime > 0)
             {
-                Backend.Copy(_dTokenRows[b * 2], _dTokenRows[(b * 2) + 1]);
+                Backend.Copy(destination: _dTokenRows[(b * 2) + 1], source: _dTokenRows[b * 2]);
             }
         }
 
@@ -272,7 +272,7 @@ public sealed class Gpt2Decoder : Module
         }
 
         var x = cache.Input;
-        Backend.Copy(input, x);
+        Backend.Copy(destination: x, source: input);
         Backend.AddPositionEmbedding(x, _positions.Value.View((long)cache.Position * c, 1, c), cache.Batch, 1);
         var blocks = Transformer.Blocks.Blocks;
         for (var l = 0; l < blocks.Count; l++)
@@ -281,9 +281,9 @@ public sealed class Gpt2Decoder : Module
             var qkv = block.Attention.QkvProjection.Forward(block.Norm1.Forward(x));
             Backend.CachedAttentionForward(cache.Attended, cache.Keys[l], cache.Values[l], qkv, cache.Position, block.Attention.Heads);
             var a = block.Attention.OutputProjection.Forward(cache.Attended);
-            Backend.Add(x, a, cache.Residual);
+            Backend.Add(destination: cache.Residual, x: x, y: a);
             var m = block.Mlp.Forward(block.Norm2.Forward(cache.Residual));
-            Backend.Add(cache.Residual, m, x);
+            Backend.Add(destination: x, x: cache.Residual, y: m);
         }
 
         var hidden = Transformer.FinalNorm.Forward(x);

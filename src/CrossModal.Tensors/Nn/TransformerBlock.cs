@@ -99,10 +99,10 @@ public sealed class TransformerBlock : Module
         var n = RowsOf(input, Width, nameof(input));
         var a = _attentionDropout.Forward(Attention.Forward(Norm1.Forward(input), batch, time, keyMask));
         _residual = Buffer(_residual, n, Width);
-        Backend.Add(input, a, _residual);
+        Backend.Add(destination: _residual, x: input, y: a);
         var m = _mlpDropout.Forward(Mlp.Forward(Norm2.Forward(_residual)));
         _output = Buffer(_output, n, Width);
-        Backend.Add(_residual, m, _output);
+        Backend.Add(destination: _output, x: _residual, y: m);
         return _output;
     }
 
@@ -114,10 +114,10 @@ public sealed class TransformerBlock : Module
         var residual = RequireForward(_residual, nameof(TransformerBlock));
         var dNorm2 = Norm2.Backward(Mlp.Backward(_mlpDropout.Backward(dOutput)));
         _dResidual = Buffer(_dResidual, residual.Shape);
-        Backend.Add(dNorm2, dOutput, _dResidual);
+        Backend.Add(destination: _dResidual, x: dNorm2, y: dOutput);
         var dNorm1 = Norm1.Backward(Attention.Backward(_attentionDropout.Backward(_dResidual)));
         _dInput = Buffer(_dInput, residual.Shape);
-        Backend.Add(dNorm1, _dResidual, _dInput);
+        Backend.Add(destination: _dInput, x: dNorm1, y: _dResidual);
         return _dInput;
     }
 }
