@@ -163,6 +163,17 @@ public interface IComputeBackend : IDisposable
     /// <param name="input">(N, C).</param>
     void SoftmaxForward(Tensor output, Tensor input);
 
+    /// <summary>
+    /// One block of a streaming softmax-weighted sum over blocks of columns (see <see cref="Cpu.Kernels.Softmax.OnlineStep"/>):
+    /// per row, the running maximum m takes in the block's logits, the weights become <c>exp(logit − m)</c>, and the
+    /// accumulator row shrinks by <c>exp(m_old − m)</c>. Follow it with <c>MatMul(accumulator, weights, …, values, …, beta: 1)</c>.
+    /// </summary>
+    /// <param name="weights">(N, C) written; may be <paramref name="logits"/>.</param>
+    /// <param name="runningMax">(N) updated; fill with −∞ before the first block.</param>
+    /// <param name="accumulator">(N, D) rescaled in place; fill with 0 before the first block.</param>
+    /// <param name="logits">(N, C) the block's logits.</param>
+    void OnlineSoftmaxStep(Tensor weights, Tensor runningMax, Tensor accumulator, Tensor logits);
+
     /// <summary>Softmax backward from its output.</summary>
     /// <param name="dInput">(N, C) overwritten; may be <paramref name="dOutput"/>.</param>
     /// <param name="dOutput">(N, C).</param>
