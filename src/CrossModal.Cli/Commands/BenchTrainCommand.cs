@@ -71,7 +71,7 @@ internal static class BenchTrainCommand
             Layers = Layers,
             Heads = Heads,
         });
-        model.InitializeParameters(seed: 1234);
+        model.ResetParameters(seed: 1234);
         var optimizer = new AdamW(model.Parameters(), new AdamWOptions { LearningRate = 3e-4f, WeightDecay = 0.1f });
         var rng = new Random(42);
         var tokens = new int[Batch * Context];

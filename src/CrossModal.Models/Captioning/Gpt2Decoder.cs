@@ -43,7 +43,7 @@ public sealed class Gpt2Decoder : Module
     private int _ignoreIndex;
     private float _labelSmoothing;
 
-    /// <summary>Creates the decoder; call <see cref="Module.InitializeParameters"/> or load weights next.</summary>
+    /// <summary>Creates the decoder; call <see cref="Module.ResetParameters"/> or load weights next.</summary>
     /// <param name="backend">The compute backend.</param>
     /// <param name="options">Its shape.</param>
     public Gpt2Decoder(IComputeBackend backend, Gpt2DecoderOptions options)

@@ -38,7 +38,7 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     private Tensor? _dTextRaw;
     private bool _lossReady;
 
-    /// <summary>Creates a model; call <see cref="Initialize"/> to train from scratch, or use <see cref="ClipCheckpoint.Load"/>.</summary>
+    /// <summary>Creates a model; call <see cref="Module.ResetParameters"/> to train from scratch, or use <see cref="ClipCheckpoint.Load"/>.</summary>
     /// <param name="backend">The compute backend.</param>
     /// <param name="config">The shape; validated.</param>
     /// <param name="tokenizer">The tokenizer for <see cref="EncodeTexts"/>; CLIP's BPE by default (its ids need a text
@@ -95,12 +95,12 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     /// <summary>The image preprocessing this model expects (resize, centre crop, CLIP normalisation).</summary>
     public ClipImagePreprocessor Preprocessor => _preprocessor;
 
-    /// <summary>Sets every parameter randomly from <paramref name="seed"/> (CLIP's scales) and τ to
-    /// <see cref="ClipConfig.LogitScaleInit"/>.</summary>
-    /// <param name="seed">The seed.</param>
-    public void Initialize(int seed)
+    /// <summary>Draws every own parameter from its descriptor, then sets τ to <see cref="ClipConfig.LogitScaleInit"/>
+    /// (the descriptor would leave it at zero, a temperature of 1 instead of CLIP's 1/0.07).</summary>
+    /// <param name="random">The generator of the reset.</param>
+    protected override void ResetParametersCore(Random random)
     {
-        InitializeParameters(seed);
+        base.ResetParametersCore(random);
         LogitScale.Value.CopyFrom([Config.LogitScaleInit]);
     }
 

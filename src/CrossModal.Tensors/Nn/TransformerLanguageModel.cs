@@ -66,7 +66,7 @@ public sealed class TransformerLanguageModel : Module
     private int _time;
     private bool _lossReady;
 
-    /// <summary>Creates the model; call <see cref="Module.InitializeParameters"/> or load weights next.</summary>
+    /// <summary>Creates the model; call <see cref="Module.ResetParameters"/> or load weights next.</summary>
     /// <param name="backend">The compute backend.</param>
     /// <param name="options">Its shape.</param>
     public TransformerLanguageModel(IComputeBackend backend, TransformerLanguageModelOptions options)

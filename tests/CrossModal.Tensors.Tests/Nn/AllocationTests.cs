@@ -31,7 +31,7 @@ public class AllocationTests
         {
             VocabularySize = 97, Context = 16, Width = 32, Layers = 2, Heads = 4, Dropout = 0.1f,
         });
-        model.InitializeParameters(seed: 5);
+        model.ResetParameters(seed: 5);
         var parameters = model.Parameters();
         var optimizer = new AdamW(parameters, new AdamWOptions { LearningRate = 1e-3f });
         var schedule = new CosineWarmupSchedule(1e-3f, warmupSteps: 2, totalSteps: 100);

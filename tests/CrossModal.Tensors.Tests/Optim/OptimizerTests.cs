@@ -114,7 +114,7 @@ public class ModuleSafeTensorsTests
         var backend = CpuBackend.Default;
         var options = new TransformerLanguageModelOptions { VocabularySize = 13, Context = 4, Width = 8, Layers = 1, Heads = 2 };
         var a = new TransformerLanguageModel(backend, options);
-        a.InitializeParameters(seed: 9);
+        a.ResetParameters(seed: 9);
         var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"crossmodal-nn-{Environment.ProcessId}.safetensors");
         try
         {
