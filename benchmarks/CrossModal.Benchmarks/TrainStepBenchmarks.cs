@@ -1,5 +1,6 @@
 using System;
 using BenchmarkDotNet.Attributes;
+using CrossModal.Models.Language;
 using CrossModal.Tensors.Cpu;
 using CrossModal.Tensors.Nn;
 using CrossModal.Tensors.Optim;

@@ -2,6 +2,7 @@ using System;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using CrossModal.Models.Language;
 using CrossModal.Tensors.Cpu;
 using CrossModal.Tensors.Nn;
 using CrossModal.Tensors.Optim;
