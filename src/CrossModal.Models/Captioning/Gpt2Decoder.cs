@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using CrossModal.Models.Language;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Nn;
@@ -55,6 +56,20 @@ public sealed class Gpt2Decoder : Module
             Dropout = options.Dropout,
         }));
     }
+
+    /// <summary>
+    /// Loads a Hugging Face GPT-2 checkpoint: <paramref name="path"/> is a folder holding <c>config.json</c> and
+    /// <c>model.safetensors</c>, or the safetensors file itself with <c>config.json</c> beside it (see <see cref="Gpt2Checkpoint"/>).
+    /// </summary>
+    /// <param name="path">Folder or safetensors file.</param>
+    /// <param name="backend">Where to put the weights; the process-wide CPU backend by default.</param>
+    /// <exception cref="FileNotFoundException">The configuration or the weights are missing.</exception>
+    /// <exception cref="InvalidDataException">The files do not hold a GPT-2 checkpoint; the message names the file and what was expected.</exception>
+    public static Gpt2Decoder Load(string path, IComputeBackend? backend = null) => Gpt2Checkpoint.Read(path, backend ?? Tensors.Cpu.CpuBackend.Default);
+
+    /// <summary>Writes the decoder as a Hugging Face <c>GPT2LMHeadModel</c> folder (<c>config.json</c>, <c>model.safetensors</c>), loadable by <see cref="Load"/> and <c>transformers</c>.</summary>
+    /// <param name="path">The folder; created if missing.</param>
+    public void Save(string path) => Gpt2Checkpoint.Write(path, this);
 
     /// <summary>The shape it was built with.</summary>
     public Gpt2DecoderOptions Options { get; }

@@ -180,16 +180,16 @@ public class TransformerLanguageModelTests
         var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"crossmodal-nn-{Environment.ProcessId}.safetensors");
         try
         {
-            ModuleSafeTensors.Save(a, path);
+            ModuleSafeTensors.Save(path, a);
             var b = new TransformerLanguageModel(backend, options);
-            ModuleSafeTensors.Load(b, path);
+            ModuleSafeTensors.Load(path, b);
             foreach (var (name, p) in a.NamedParameters())
             {
                 Assert.Equal(p.Value.ToArray(), b.GetParameter(name).Value.ToArray());
             }
 
             var wider = new TransformerLanguageModel(backend, new TransformerLanguageModelOptions { VocabularySize = 13, Context = 4, Width = 10, Layers = 1, Heads = 2 });
-            var e = Assert.Throws<System.IO.InvalidDataException>(() => ModuleSafeTensors.Load(wider, path));
+            var e = Assert.Throws<System.IO.InvalidDataException>(() => ModuleSafeTensors.Load(path, wider));
             Assert.Contains("'wte.weight' has shape [13, 8] but the module expects [13, 10]", e.Message, StringComparison.Ordinal);
         }
         finally
