@@ -62,7 +62,7 @@ internal static class BenchTrainPrefixLmCommand
             Decoder = new Gpt2DecoderOptions { VocabularySize = Vocabulary, Context = Prefix + CaptionSlots, Width = Width, Layers = Layers, Heads = Heads },
         };
         var model = spec.Build(CpuBackend.Default);
-        model.InitializeParameters(1234);
+        model.ResetParameters(1234);
         var parameters = model.TrainableParameters();
         var optimizer = new AdamW(parameters, new AdamWOptions { LearningRate = 1e-3f });
         var rng = new Random(42);

@@ -85,7 +85,7 @@ internal static class TrainCaptionerCommand
             };
             var seedValue = parse.GetValue(seed);
             var model = spec.Build(CpuBackend.Default);
-            model.InitializeParameters(seedValue);
+            model.ResetParameters(seedValue);
             var options = new TextOnlyCaptionTrainerOptions
             {
                 Epochs = parse.GetValue(epochs),

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using CrossModal.Models.Language;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Nn;
 

@@ -273,7 +273,7 @@ public static class ShapesExperiment
             },
         };
         var model = spec.Build(backend);
-        model.InitializeParameters(1000 + job.Seed);
+        model.ResetParameters(1000 + job.Seed);
 
         // The same number of optimiser steps for every system: whole epochs over a prefix of the captions.
         var batch = options.CaptionerBatchSize;

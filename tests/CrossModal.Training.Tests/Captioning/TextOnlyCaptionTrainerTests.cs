@@ -154,7 +154,7 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
             Decoder = new Gpt2DecoderOptions { VocabularySize = tokenizer.VocabularySize, Context = 2 + 13, Width = EvidenceWidth, Layers = 2, Heads = 4 },
         };
         var model = spec.Build(CpuBackend.Default);
-        model.InitializeParameters(1);
+        model.ResetParameters(1);
         var options = new TextOnlyCaptionTrainerOptions
         {
             Epochs = EvidenceEpochs,
@@ -204,7 +204,7 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
             Decoder = new Gpt2DecoderOptions { VocabularySize = tokenizer.VocabularySize, Context = 16, Width = 32, Layers = 1, Heads = 2 },
         };
         var model = spec.Build(CpuBackend.Default);
-        model.InitializeParameters(3);
+        model.ResetParameters(3);
         var bridge = BridgePresets.Create(BridgePreset.C3);
         bridge.Fit(new BridgeFitData { UnpairedTexts = embeddings, UnpairedImages = CaptionTrainingTestData.RandomUnitEmbeddings(20, embeddings.Dimension, 123) });
         return new TextOnlyCaptionTrainer(model, spec, tokenizer, bridge, options ?? Options(checkpoint));
