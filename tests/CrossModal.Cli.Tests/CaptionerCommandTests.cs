@@ -107,24 +107,10 @@ public sealed class CaptionerCommandTests
         return values;
     }
 
+    /// <summary>Runs <paramref name="command"/> through the tool's entry point (its error mapping included).</summary>
     private static (int Code, string Stdout, string Stderr) Run(Command command, params string[] args)
     {
-        var root = new RootCommand { command };
-        var originalOut = Console.Out;
-        var originalError = Console.Error;
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            var code = root.Parse([command.Name, .. args]).Invoke();
-            return (code, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
+        var result = ConsoleCapture.Run([command.Name, .. args]);
+        return (result.ExitCode, result.Out, result.Error);
     }
 }

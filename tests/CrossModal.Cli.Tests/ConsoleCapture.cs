@@ -30,7 +30,7 @@ internal static class ConsoleCapture
                 Console.SetOut(output);
                 Console.SetError(error);
                 Console.SetIn(input);
-                var code = Program.BuildRootCommand().Parse(args).Invoke();
+                var code = Program.Run(args, Console.Error);
                 return new Result(code, output.ToString(), error.ToString());
             }
             finally

@@ -41,96 +41,101 @@ internal static class TrainCaptionerCommand
             captions, textEmbeddings, bridge, imageEmbeddings, tokenizer, mapper, prefix, layers, width, heads, epochs, batch, lr, warmup,
             validation, patience, seed, output, json,
         };
-        command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(CommandLineError.Run(() =>
+        command.SetAction((parse, cancellationToken) =>
         {
-            var texts = CaptionerInputs.ReadCaptions(parse.GetValue(captions)!);
-            var embeddings = CaptionerInputs.ReadEmbeddings(parse.GetValue(textEmbeddings)!, "--text-embeddings");
-            if (embeddings.Rows != texts.Count)
-            {
-                throw new CommandLineError($"--text-embeddings: {embeddings.Rows} rows for {texts.Count} captions; row i must embed caption i.");
-            }
+            return System.Threading.Tasks.Task.FromResult(Train());
 
-            var images = parse.GetValue(imageEmbeddings) is { } imagePath ? CaptionerInputs.ReadEmbeddings(imagePath, "--image-embeddings") : null;
-            images?.EnsureDimension(embeddings.Dimension, "--image-embeddings");
-            var pipeline = BridgePresets.Create(BridgePresets.Parse(parse.GetValue(bridge)!));
-            pipeline.Fit(new BridgeFitData
+            int Train()
             {
-                UnpairedTexts = embeddings,
-                UnpairedImages = images,
-                SupportTexts = embeddings,
-                PairedTexts = images is not null && images.Rows == embeddings.Rows ? embeddings : null,
-                PairedImages = images is not null && images.Rows == embeddings.Rows ? images : null,
-            });
-            var tok = CaptionerInputs.Tokenizer(parse.GetValue(tokenizer)!, texts);
-            var longest = 1;
-            foreach (var text in texts)
-            {
-                longest = Math.Max(longest, tok.Encode(text).Length);
-            }
+                var texts = CaptionerInputs.ReadCaptions(parse.GetValue(captions)!);
+                var embeddings = CaptionerInputs.ReadEmbeddings(parse.GetValue(textEmbeddings)!, "--text-embeddings");
+                if (embeddings.Rows != texts.Count)
+                {
+                    throw new CommandLineError($"--text-embeddings: {embeddings.Rows} rows for {texts.Count} captions; row i must embed caption i.");
+                }
 
-            var k = parse.GetValue(mapper) == LinearMapper.KindName ? 1 : parse.GetValue(prefix);
-            var spec = new PrefixLanguageModelSpec
-            {
-                Mapper = parse.GetValue(mapper)!,
-                EmbeddingDimension = embeddings.Dimension,
-                PrefixLength = k,
-                Decoder = new Gpt2DecoderOptions
+                var images = parse.GetValue(imageEmbeddings) is { } imagePath ? CaptionerInputs.ReadEmbeddings(imagePath, "--image-embeddings") : null;
+                images?.EnsureDimension(embeddings.Dimension, "--image-embeddings");
+                var pipeline = BridgePresets.Create(BridgePresets.Parse(parse.GetValue(bridge)!));
+                pipeline.Fit(new BridgeFitData
                 {
-                    VocabularySize = tok.VocabularySize,
-                    Context = k + Math.Min(longest, 64),
-                    Width = parse.GetValue(width),
-                    Layers = parse.GetValue(layers),
-                    Heads = parse.GetValue(heads),
-                },
-            };
-            var seedValue = parse.GetValue(seed);
-            var model = spec.Build(CpuBackend.Default);
-            model.InitializeParameters(seedValue);
-            var options = new TextOnlyCaptionTrainerOptions
-            {
-                Epochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batch),
-                LearningRate = parse.GetValue(lr),
-                WarmupSteps = parse.GetValue(warmup),
-                ValidationFraction = parse.GetValue(validation),
-                EarlyStoppingPatience = parse.GetValue(patience),
-                Seed = seedValue,
-                BestModelPath = parse.GetValue(output)!,
-            };
-            var trainer = new TextOnlyCaptionTrainer(model, spec, tok, pipeline, options);
-            CaptionTrainingResult? result = null;
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    var task = context.AddTask("training");
-                    result = trainer.Train(texts, embeddings, new Reporter(task), cancellationToken);
-                    task.Value = task.MaxValue;
+                    UnpairedTexts = embeddings,
+                    UnpairedImages = images,
+                    SupportTexts = embeddings,
+                    PairedTexts = images is not null && images.Rows == embeddings.Rows ? embeddings : null,
+                    PairedImages = images is not null && images.Rows == embeddings.Rows ? images : null,
                 });
-            var summary = new
-            {
-                model = options.BestModelPath,
-                captions = texts.Count,
-                steps = result!.Steps,
-                final_loss = result.StepLosses.Count > 0 ? result.StepLosses[^1] : double.NaN,
-                best_validation_loss = result.BestValidationLoss,
-                tokens_per_second = result.TokensPerSecond,
-                stopped_early = result.StoppedEarly,
-                cancelled = result.Cancelled,
-            };
-            if (parse.GetValue(json))
-            {
-                Console.Out.WriteLine(JsonSerializer.Serialize(summary, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
-            }
-            else
-            {
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"wrote {summary.model}: {summary.steps} steps, final loss {summary.final_loss:F4}, best validation loss {summary.best_validation_loss:F4}, {summary.tokens_per_second:F0} tokens/s"));
-            }
+                var tok = CaptionerInputs.Tokenizer(parse.GetValue(tokenizer)!, texts);
+                var longest = 1;
+                foreach (var text in texts)
+                {
+                    longest = Math.Max(longest, tok.Encode(text).Length);
+                }
 
-            return result.Cancelled ? 130 : 0;
-        })));
+                var k = parse.GetValue(mapper) == LinearMapper.KindName ? 1 : parse.GetValue(prefix);
+                var spec = new PrefixLanguageModelSpec
+                {
+                    Mapper = parse.GetValue(mapper)!,
+                    EmbeddingDimension = embeddings.Dimension,
+                    PrefixLength = k,
+                    Decoder = new Gpt2DecoderOptions
+                    {
+                        VocabularySize = tok.VocabularySize,
+                        Context = k + Math.Min(longest, 64),
+                        Width = parse.GetValue(width),
+                        Layers = parse.GetValue(layers),
+                        Heads = parse.GetValue(heads),
+                    },
+                };
+                var seedValue = parse.GetValue(seed);
+                var model = spec.Build(CpuBackend.Default);
+                model.InitializeParameters(seedValue);
+                var options = new TextOnlyCaptionTrainerOptions
+                {
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batch),
+                    LearningRate = parse.GetValue(lr),
+                    WarmupSteps = parse.GetValue(warmup),
+                    ValidationFraction = parse.GetValue(validation),
+                    EarlyStoppingPatience = parse.GetValue(patience),
+                    Seed = seedValue,
+                    BestModelPath = parse.GetValue(output)!,
+                };
+                var trainer = new TextOnlyCaptionTrainer(model, spec, tok, pipeline, options);
+                CaptionTrainingResult? result = null;
+                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                console.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .Start(context =>
+                    {
+                        var task = context.AddTask("training");
+                        result = trainer.Train(texts, embeddings, new Reporter(task), cancellationToken);
+                        task.Value = task.MaxValue;
+                    });
+                var summary = new
+                {
+                    model = options.BestModelPath,
+                    captions = texts.Count,
+                    steps = result!.Steps,
+                    final_loss = result.StepLosses.Count > 0 ? result.StepLosses[^1] : double.NaN,
+                    best_validation_loss = result.BestValidationLoss,
+                    tokens_per_second = result.TokensPerSecond,
+                    stopped_early = result.StoppedEarly,
+                    cancelled = result.Cancelled,
+                };
+                if (parse.GetValue(json))
+                {
+                    Console.Out.WriteLine(JsonSerializer.Serialize(summary, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+                }
+                else
+                {
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"wrote {summary.model}: {summary.steps} steps, final loss {summary.final_loss:F4}, best validation loss {summary.best_validation_loss:F4}, {summary.tokens_per_second:F0} tokens/s"));
+                }
+
+                return result.Cancelled ? 130 : 0;
+            }
+        });
         return command;
     }
 
