@@ -21,7 +21,7 @@ namespace CrossModal.DependencyInjection.Tests;
 /// </summary>
 public sealed class LibraryRegistrationTests : IDisposable
 {
-    private static readonly string[] Captions =
+    internal static readonly string[] Captions =
     [
         "a red circle above a blue square",
         "a green triangle left of a red circle",
@@ -31,7 +31,7 @@ public sealed class LibraryRegistrationTests : IDisposable
         "three red triangles",
     ];
 
-    private static readonly string ClipDirectory = Path.Combine(RepositoryPaths.Root, "tests", "reference", "fixtures", "clip", "tiny");
+    internal static readonly string ClipDirectory = Path.Combine(RepositoryPaths.Root, "tests", "reference", "fixtures", "clip", "tiny");
 
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("crossmodal-di-");
 
@@ -48,11 +48,11 @@ public sealed class LibraryRegistrationTests : IDisposable
     }
 
     /// <summary>Trains a tiny captioner through the container (tokenizer by name, CLIP text encoder, trainer factory).</summary>
-    private string TrainTinyCaptioner()
+    internal static string TrainTinyCaptioner(DirectoryInfo folder)
     {
-        var vocabulary = Path.Combine(_folder.FullName, "words.json");
+        var vocabulary = Path.Combine(folder.FullName, "words.json");
         WordTokenizer.Build(Captions).Save(vocabulary);
-        var checkpoint = Path.Combine(_folder.FullName, "captioner.safetensors");
+        var checkpoint = Path.Combine(folder.FullName, "captioner.safetensors");
         using var provider = Container(new()
         {
             ["CrossModal:Compute:Threads"] = "1",
@@ -88,7 +88,7 @@ public sealed class LibraryRegistrationTests : IDisposable
     [Fact]
     public void A_captioner_configured_by_section_captions_embeddings_and_images()
     {
-        var checkpoint = TrainTinyCaptioner();
+        var checkpoint = TrainTinyCaptioner(_folder);
         using var provider = Container(new()
         {
             ["CrossModal:Clip:ModelDirectory"] = ClipDirectory,
