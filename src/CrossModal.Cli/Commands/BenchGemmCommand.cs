@@ -26,7 +26,7 @@ internal static class BenchGemmCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores)." };
         var command = new Command("gemm", "Measure fp32 FMA peak, the managed GEMM and OpenBLAS (if present).") { json, threads };
-        command.SetAction(parse => CommandLineError.Run(() => Run(parse.GetValue(json), parse.GetValue(threads))));
+        command.SetAction(parse => Run(parse.GetValue(json), parse.GetValue(threads)));
         return command;
     }
 

@@ -24,7 +24,7 @@ internal static class BenchProjectionCommand
         {
             queries, support, dim, json,
         };
-        command.SetAction(parse => CommandLineError.Run(() =>
+        command.SetAction(parse =>
         {
             var (m, n, d) = (parse.GetValue(queries), parse.GetValue(support), parse.GetValue(dim));
             if (m < 1 || n < 1 || d < 1)
@@ -63,7 +63,7 @@ internal static class BenchProjectionCommand
             }
 
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -29,7 +29,7 @@ internal static class BenchTrainCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 3 };
         var command = new Command("train", "Measure training throughput (tokens/s) of a 4-layer GPT-2-style decoder.") { json, steps, warmup };
-        command.SetAction(parse => CommandLineError.Run(() =>
+        command.SetAction(parse =>
         {
             var timed = parse.GetValue(steps);
             var untimed = parse.GetValue(warmup);
@@ -58,7 +58,7 @@ internal static class BenchTrainCommand
             }
 
             return 0;
-        }));
+        });
         return command;
     }
 

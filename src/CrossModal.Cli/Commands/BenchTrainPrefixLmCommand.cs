@@ -31,7 +31,7 @@ internal static class BenchTrainPrefixLmCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
         var command = new Command("train-prefix-lm", "Measure the training throughput (tokens/s) of the full prefix-LM captioner step.") { json, steps, warmup };
-        command.SetAction(parse => CommandLineError.Run(() =>
+        command.SetAction(parse =>
         {
             var timed = parse.GetValue(steps);
             var untimed = parse.GetValue(warmup);
@@ -48,7 +48,7 @@ internal static class BenchTrainPrefixLmCommand
                 : string.Create(CultureInfo.InvariantCulture,
                     $"prefix-LM training step (MLP mapper {Embedding}→{Prefix}×{Width}, L={Layers}, C={Width}, NH={Heads}, V={Vocabulary}, T={sequence}, B={Batch}), {Environment.ProcessorCount} threads: {tokensPerSecond:0.0} tokens/s ({Batch * sequence / tokensPerSecond * 1000:0.0} ms/step)"));
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -29,11 +29,11 @@ internal static class ScoreCommand
         {
             refs, cands, tokenize, json,
         };
-        command.SetAction(parse => CommandLineError.Run(() => Run(
+        command.SetAction(parse => Run(
             parse.GetValue(refs) ?? throw new CommandLineError("--refs REFS.json is required."),
             parse.GetValue(cands) ?? throw new CommandLineError("--cands CANDS.json is required."),
             parse.GetValue(tokenize) ?? "ptb",
-            parse.GetValue(json))));
+            parse.GetValue(json)));
         return command;
     }
 

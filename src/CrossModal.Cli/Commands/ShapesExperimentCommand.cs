@@ -36,7 +36,7 @@ internal static class ShapesExperimentCommand
         command.Options.Add(split);
         command.Options.Add(clipSteps);
         command.Options.Add(captionerSteps);
-        command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(CommandLineError.Run(() =>
+        command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(new Func<int>(() =>
         {
             var options = parse.GetValue(quick) ? ShapesExperimentOptions.Quick() : ShapesExperimentOptions.Default();
             options.Seeds = Positive(parse.GetValue(seeds), "--seeds") ?? options.Seeds;
@@ -110,7 +110,7 @@ internal static class ShapesExperimentCommand
             }
 
             return 0;
-        })));
+        })()));
         return command;
     }
 

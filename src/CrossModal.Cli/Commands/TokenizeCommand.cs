@@ -25,7 +25,7 @@ internal static class TokenizeCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var command = new Command("tokenize", "Print the CLIP or GPT-2 token ids of texts.") { tokenizer, json, texts };
-        command.SetAction(parse => CommandLineError.Run(() => Run(parse.GetValue(tokenizer), parse.GetValue(json), parse.GetValue(texts) ?? [])));
+        command.SetAction(parse => Run(parse.GetValue(tokenizer), parse.GetValue(json), parse.GetValue(texts) ?? []));
         return command;
     }
 

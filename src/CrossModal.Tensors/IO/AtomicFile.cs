@@ -4,8 +4,7 @@ using System.IO;
 namespace CrossModal.Tensors.IO;
 
 /// <summary>Writes a file under a temporary name in the same folder and renames it over the target, so an
-/// interrupted write never leaves a partial file at the target path (STYLE.md §8). Every file the library writes goes
-/// through it.</summary>
+/// interrupted write never leaves a partial file at the target path for a later reader to mistake for a whole one.</summary>
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, flushed to disk, then renamed into place.</summary>
