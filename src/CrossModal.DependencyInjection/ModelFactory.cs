@@ -66,7 +66,7 @@ internal static class ModelFactory
 
     public static ClipModel LoadClip(ClipEncoderOptions options, IComputeBackend backend)
     {
-        var model = ClipCheckpoint.Load(options.ModelDirectory!, backend);
+        var model = ClipModel.Load(options.ModelDirectory!, backend);
         model.EncodeBatchSize = options.BatchSize;
         return model;
     }
@@ -99,7 +99,7 @@ internal static class ModelFactory
     public static PrefixLanguageModel BuildModel(PrefixLanguageModelSpec spec, IComputeBackend backend, int seed)
     {
         var model = spec.Build(backend);
-        model.InitializeParameters(seed);
+        model.ResetParameters(seed);
         return model;
     }
 
