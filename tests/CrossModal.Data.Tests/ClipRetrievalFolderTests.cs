@@ -192,7 +192,7 @@ public sealed class ClipRetrievalFolderTests : IDisposable
         string dir = Copy("f16");
         File.Delete(Path.Combine(dir, "text_emb", "text_emb_02.npy"));
         var e = Assert.Throws<InvalidDataException>(() => ClipRetrievalFolder.Open(dir));
-        Assert.StartsWith(Path.Combine(dir, "img_emb", "img_emb_02.npy") + ": image shard 2 has no text pair", e.Message, StringComparison.Ordinal);
+        Assert.StartsWith(Path.Combine(dir, "img_emb", "img_emb_02.npy") + ": image shard 2 has no text pair (" + Path.Combine(dir, "text_emb", "text_emb_02.npy") + " is missing)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public class SkiaImageDecoderTests(ITestOutputHelper output)
     private const int Seed = 20261202;
 
     public static IEnumerable<object[]> OneFilePerFormat() =>
-        new[] { "png/pillow_rgb_83x61.png", "jpeg/q75_422_97x71.jpg", "skia/gif_p_83x61.gif", "skia/bmp_rgb_83x61.bmp", "skia/webp_lossless_83x61.webp", "skia/webp_lossy_83x61.webp" }
+        new[] { "png/pillow_rgb_83x61.png", "jpeg/q75_422_97x71.jpg", "skia/gif_p_83x61.gif", "skia/bmp_rgb_83x61.bmp", "skia/webp_lossless_83x61.webp", "skia/webp_lossy_83x61.webp", "skia/ico_2sizes.ico" }
             .Select(f => new object[] { f });
 
     [Fact]

@@ -49,7 +49,7 @@ public class SkiaPillowParityTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(LosslessCases))]
-    public void Gif_bmp_lossless_webp_and_rgba_png_match_Pillow_exactly(string fixture) => AssertExact(fixture);
+    public void Gif_bmp_ico_lossless_webp_and_rgba_png_match_Pillow_exactly(string fixture) => AssertExact(fixture);
 
     [Fact]
     public void Lossy_webp_matches_Pillow_within_one_level()

@@ -13,6 +13,8 @@ What it writes (all cut from a committed COCO photograph, so the pixels look lik
   webp_lossless_83x61.webp    lossless WebP: every decoder must agree to the byte.
   webp_lossy_83x61.webp       lossy WebP at quality 80 (decoded by Pillow's libwebp; Skia bundles its own build).
   png_rgba_83x61.png          RGBA PNG with varied alpha; convert('RGB') drops the alpha.
+  ico_2sizes.ico              an ICO written by Pillow with sizes 32 and 64; for this crop Pillow 9.4 stores a single
+                              PNG-compressed 32 x 24 entry (a thumbnail keeping the aspect ratio).
   exif_<o>_64x40.jpg          a 4:4:4 quality-100 JPEG of a 64 x 40 pattern whose EXIF Orientation tag is o (1..8);
                               expectation: ImageOps.exif_transpose(image).convert('RGB') — the picture as a viewer shows
                               it (40 x 64 for o = 5..8). The pattern is strongly asymmetric, so a wrong rotation or
@@ -92,6 +94,9 @@ def main():
     rgba.putalpha(Image.fromarray(alpha, "L"))
     data = encoded(rgba, "PNG")
     write("png_rgba_83x61.png", data, decoded(data))
+
+    data = encoded(crop, "ICO", sizes=[(32, 32), (64, 64)])
+    write("ico_2sizes.ico", data, decoded(data))
 
     # An asymmetric 64 x 40 pattern: a bright block in the top-left corner, a gradient, a stripe near the right edge.
     y, x = np.mgrid[0:40, 0:64]

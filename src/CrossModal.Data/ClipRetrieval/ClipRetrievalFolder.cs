@@ -112,12 +112,12 @@ public sealed class ClipRetrievalFolder
         {
             foreach (int n in images!.Keys.Where(n => !texts!.ContainsKey(n)).Order())
             {
-                throw new InvalidDataException($"{images[n]}: image shard {n} has no text pair ({Path.Combine(directory, TextFolder, $"{TextFolder}_{n}.npy")} is missing); row i of each must describe the same sample.");
+                throw new InvalidDataException($"{images[n]}: image shard {n} has no text pair ({Partner(images[n], ImageFolder, TextFolder)} is missing); row i of each must describe the same sample.");
             }
 
             foreach (int n in texts!.Keys.Where(n => !images.ContainsKey(n)).Order())
             {
-                throw new InvalidDataException($"{texts[n]}: text shard {n} has no image pair ({Path.Combine(directory, ImageFolder, $"{ImageFolder}_{n}.npy")} is missing); row i of each must describe the same sample.");
+                throw new InvalidDataException($"{texts[n]}: text shard {n} has no image pair ({Partner(texts[n], TextFolder, ImageFolder)} is missing); row i of each must describe the same sample.");
             }
         }
 
@@ -340,6 +340,13 @@ public sealed class ClipRetrievalFolder
         {
             throw new InvalidDataException($"{path}: shape ({string.Join(", ", shape)}) but ({rows}, {dimension}) when the folder was opened; the file changed.");
         }
+    }
+
+    /// <summary>The path the other modality's file of the same shard would have (same padding of N).</summary>
+    private static string Partner(string path, string from, string to)
+    {
+        string shardFolder = Path.GetDirectoryName(Path.GetDirectoryName(path))!;
+        return Path.Combine(shardFolder, to, to + Path.GetFileName(path)[from.Length..]);
     }
 
     private static void Normalize(Span<float> row)
