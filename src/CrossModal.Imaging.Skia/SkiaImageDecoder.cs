@@ -75,6 +75,22 @@ public sealed class SkiaImageDecoder : IImageDecoder
         ApplyExifOrientation = applyExifOrientation;
     }
 
+    /// <summary>
+    /// The recommended decoder set: every format through Skia, PGM/PPM through the managed <see cref="PnmDecoder"/>,
+    /// and — when the EXIF orientation is not applied and libturbojpeg is installed — JPEG through the core
+    /// <see cref="JpegDecoder"/>, which returns the same pixels for 40–50 % less CPU time (docs/images.md). With
+    /// orientation on, JPEG stays with Skia, because TurboJPEG does not read the EXIF tag.
+    /// </summary>
+    /// <param name="maxPixels">Largest width × height accepted by every decoder in the set.</param>
+    /// <param name="applyExifOrientation">See the constructor.</param>
+    public static ImageDecoder CreateDecoderSet(long maxPixels = ImageDecoderLimits.DefaultMaxPixels, bool applyExifOrientation = true)
+    {
+        var skia = new SkiaImageDecoder(maxPixels, applyExifOrientation: applyExifOrientation);
+        return !applyExifOrientation && JpegDecoder.IsAvailable
+            ? new ImageDecoder([new JpegDecoder(maxPixels), skia, new PnmDecoder(maxPixels)])
+            : new ImageDecoder([skia, new PnmDecoder(maxPixels)]);
+    }
+
     /// <summary>Whether Skia's native library could be loaded on this machine.</summary>
     public static bool IsAvailable => LoadError.Value is null;
 

@@ -153,6 +153,20 @@ public class SkiaImageDecoderTests(ITestOutputHelper output)
         Assert.Equal(13, decoder.Decode(ImageFixtures.Reference("pnm/p6_max255_13x7.ppm")).Width);
     }
 
+    [Fact]
+    public void The_decoder_set_sends_jpeg_to_turbojpeg_only_when_orientation_is_not_applied()
+    {
+        ImageDecoder oriented = SkiaImageDecoder.CreateDecoderSet();
+        Assert.IsType<SkiaImageDecoder>(oriented.Decoders[0]);
+        Assert.Equal(40, oriented.Decode(ImageFixtures.Reference("skia/exif_6_64x40.jpg")).Width);
+
+        ImageDecoder stored = SkiaImageDecoder.CreateDecoderSet(applyExifOrientation: false);
+        Assert.Equal(JpegDecoder.IsAvailable ? typeof(JpegDecoder) : typeof(SkiaImageDecoder), stored.Decoders[0].GetType());
+        Assert.Equal(64, stored.Decode(ImageFixtures.Reference("skia/exif_6_64x40.jpg")).Width);
+        Assert.Equal(83, stored.Decode(ImageFixtures.Reference("skia/gif_p_83x61.gif")).Width);
+        Assert.Equal(13, stored.Decode(ImageFixtures.Reference("pnm/p6_max255_13x7.ppm")).Width);
+    }
+
     /// <summary>
     /// The core decoders' mutation fuzz (<see cref="ImageMutations"/>), 1,000 mutants over every PNG, JPEG, GIF, BMP
     /// and WebP fixture, half the PNG mutants with repaired CRCs: Skia either returns a well-formed image or throws
