@@ -37,9 +37,7 @@ public class ImageDecoderFuzzTests(ITestOutputHelper output)
     /// <summary>Mutates every fixture file of <paramref name="folder"/> (tests/reference/images) in turn.</summary>
     private void Run(string folder, int mutants, bool fixCrc)
     {
-        var random = new Random(Seed + mutants);
         var fixtures = new List<string>();
-        var inputs = new List<byte[]>();
         foreach (string path in Directory.GetFiles(ImageFixtures.Reference(folder)))
         {
             if (!path.EndsWith(".npy", StringComparison.Ordinal))
@@ -49,39 +47,7 @@ public class ImageDecoderFuzzTests(ITestOutputHelper output)
         }
 
         fixtures.Sort(StringComparer.Ordinal);
-        foreach (string f in fixtures)
-        {
-            inputs.Add(File.ReadAllBytes(f));
-        }
-
-        int decoded = 0, refused = 0;
-        for (int i = 0; i < mutants; i++)
-        {
-            int which = i % inputs.Count;
-            byte[] mutant = ImageMutations.Mutate(inputs[which], random);
-            if (fixCrc && random.Next(2) == 0)
-            {
-                ImageMutations.FixPngCrcs(mutant);
-            }
-
-            string name = $"mutant-{i}-of-{Path.GetFileName(fixtures[which])}";
-            try
-            {
-                ImageData image = Decoder.Decode(mutant, name);
-                Assert.Equal((long)image.Width * image.Height * 3, image.Pixels.LongLength);
-                decoded++;
-            }
-            catch (InvalidDataException e)
-            {
-                Assert.StartsWith(name + ": ", e.Message, StringComparison.Ordinal);
-                refused++;
-            }
-            catch (Exception e)
-            {
-                throw new XunitException($"{name} (seed {Seed + mutants}) threw {e.GetType().Name}, not InvalidDataException: {e}");
-            }
-        }
-
+        var (decoded, refused) = ImageMutations.Fuzz(Decoder, fixtures, mutants, Seed + mutants, fixCrc);
         output.WriteLine($"{mutants} mutants: {decoded} decoded, {refused} refused with InvalidDataException");
         Assert.Equal(mutants, decoded + refused);
         Assert.True(refused > mutants / 10, "the mutations should break most files");

@@ -1,6 +1,11 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using CrossModal.Abstractions;
+using Xunit;
+using Xunit.Sdk;
 
 namespace CrossModal.Models.Tests.Images;
 
@@ -10,6 +15,53 @@ namespace CrossModal.Models.Tests.Images;
 /// </summary>
 internal static class ImageMutations
 {
+    /// <summary>
+    /// Decodes <paramref name="mutants"/> mutants of <paramref name="files"/> (taken in turn) and requires that each
+    /// either yields a well-formed image or throws <see cref="InvalidDataException"/> whose message starts with the
+    /// mutant's name — never another exception.
+    /// </summary>
+    /// <param name="decoder">The decoder under test.</param>
+    /// <param name="files">The intact files to mutate.</param>
+    /// <param name="mutants">How many mutants to decode.</param>
+    /// <param name="seed">Seed of the mutations (reported on failure).</param>
+    /// <param name="fixPngCrcs">Repair the chunk CRCs of half the PNG mutants, so that the damage reaches the header
+    /// checks, zlib and the row filters instead of stopping at the CRC.</param>
+    /// <returns>How many mutants decoded and how many were refused.</returns>
+    public static (int Decoded, int Refused) Fuzz(IImageDecoder decoder, IReadOnlyList<string> files, int mutants, int seed, bool fixPngCrcs)
+    {
+        var random = new Random(seed);
+        byte[][] inputs = files.Select(File.ReadAllBytes).ToArray();
+        int decoded = 0, refused = 0;
+        for (int i = 0; i < mutants; i++)
+        {
+            int which = i % inputs.Length;
+            byte[] mutant = Mutate(inputs[which], random);
+            if (fixPngCrcs && inputs[which].AsSpan().StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G']) && random.Next(2) == 0)
+            {
+                FixPngCrcs(mutant);
+            }
+
+            string name = $"mutant-{i}-of-{Path.GetFileName(files[which])}";
+            try
+            {
+                ImageData image = decoder.Decode(mutant, name);
+                Assert.Equal((long)image.Width * image.Height * 3, image.Pixels.LongLength);
+                decoded++;
+            }
+            catch (InvalidDataException e)
+            {
+                Assert.StartsWith(name + ": ", e.Message, StringComparison.Ordinal);
+                refused++;
+            }
+            catch (Exception e)
+            {
+                throw new XunitException($"{name} (seed {seed}) threw {e.GetType().Name}, not InvalidDataException: {e}");
+            }
+        }
+
+        return (decoded, refused);
+    }
+
     /// <summary>One to four random edits; the signature (first 8 bytes) is kept 90 % of the time so that most mutants
     /// reach the decoder behind it.</summary>
     public static byte[] Mutate(byte[] original, Random random)
