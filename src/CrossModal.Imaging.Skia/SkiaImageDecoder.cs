@@ -78,7 +78,7 @@ public sealed class SkiaImageDecoder : IImageDecoder
     /// <summary>
     /// The recommended decoder set: every format through Skia, PGM/PPM through the managed <see cref="PnmDecoder"/>,
     /// and — when the EXIF orientation is not applied and libturbojpeg is installed — JPEG through the core
-    /// <see cref="JpegDecoder"/>, which returns the same pixels for 40–50 % less CPU time (docs/images.md). With
+    /// <see cref="JpegDecoder"/>, which returns the same pixels for 30–50 % less CPU time (docs/images.md). With
     /// orientation on, JPEG stays with Skia, because TurboJPEG does not read the EXIF tag.
     /// </summary>
     /// <param name="maxPixels">Largest width × height accepted by every decoder in the set.</param>
