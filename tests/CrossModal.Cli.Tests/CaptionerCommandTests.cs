@@ -95,6 +95,28 @@ public sealed class CaptionerCommandTests
         }
     }
 
+    [Fact]
+    public void UnknownMapperIsAOneLineErrorNamingTheOption()
+    {
+        var directory = Directory.CreateTempSubdirectory("crossmodal-cli-");
+        try
+        {
+            var captions = Path.Combine(directory.FullName, "captions.txt");
+            File.WriteAllLines(captions, Captions);
+            var texts = Path.Combine(directory.FullName, "texts.npy");
+            NpyFile.Write(texts, new HostArray([Captions.Length, 8], Random(Captions.Length * 8, 1)));
+            var (code, stdout, stderr) = Run(TrainCaptionerCommand.Create(),
+                "--captions", captions, "--text-embeddings", texts, "--bridge", "c1", "--mapper", "lstm", "--out", Path.Combine(directory.FullName, "m.safetensors"));
+            Assert.Equal(2, code);
+            Assert.Equal(string.Empty, stdout);
+            Assert.StartsWith("error: --mapper: unknown mapper 'lstm'; expected mlp, transformer or linear.", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     private static float[] Random(int count, int seed)
     {
         var rng = new Random(seed);
