@@ -13,9 +13,6 @@ namespace CrossModal.Models.Captioning;
 /// </summary>
 public sealed class TransformerMapper : PrefixMapper
 {
-    /// <summary>The <see cref="PrefixMapper.Kind"/> of this mapper.</summary>
-    public const string KindName = "transformer";
-
     private readonly Linear _linear;
     private readonly Parameter _constants;
     private readonly TransformerStack _transformer;
@@ -56,7 +53,7 @@ public sealed class TransformerMapper : PrefixMapper
     }
 
     /// <inheritdoc />
-    public override string Kind => KindName;
+    public override PrefixMapperKind Kind => PrefixMapperKind.Transformer;
 
     /// <summary>k'.</summary>
     public int ClipLength { get; }

@@ -69,7 +69,7 @@ public static class ShapesReportWriter
         foreach (var run in result.Runs.Where(r => r.Model is not null))
         {
             var name = $"models/captioner_{run.System}.safetensors";
-            CaptionerCheckpoint.Save(Path.Combine(directory, name), run.Model!, run.Spec!, result.Clip.Tokenizer, run.Bridge);
+            new CaptionerCheckpoint(run.Model!, result.Clip.Tokenizer) { Bridge = run.Bridge }.Save(Path.Combine(directory, name));
             written.Add(name);
         }
 
