@@ -219,7 +219,7 @@ public sealed class ClipRetrievalFolder
 
     /// <summary>
     /// The first <paramref name="maxRows"/> captions with their text embeddings (row i of the matrix embeds caption
-    /// i), for <c>TextOnlyCaptionTrainer.Train(captions, embeddings)</c>.
+    /// i), for <c>CaptionTrainer.Train(captions, embeddings)</c>.
     /// </summary>
     /// <param name="maxRows">Most rows to load; one or more.</param>
     /// <param name="captionColumn">The metadata column holding the captions.</param>
