@@ -122,10 +122,9 @@ public abstract class Module
                 case ParameterInit.Normal:
                     for (var i = 0; i < values.Length; i++)
                     {
-                        // Box–Muller transform.
                         var u1 = 1.0 - rng.NextDouble();
                         var u2 = rng.NextDouble();
-                        values[i] = (float)(p.InitStandardDeviation * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+                        values[i] = (float)(p.InitStandardDeviation * BoxMuller.Sample(u1, u2));
                     }
 
                     break;
