@@ -36,9 +36,9 @@ public class PipelineBuilderTests
         var (imagesA, textsA) = TestData.Paired(20, 8, seed: 6);
         var (imagesB, textsB) = TestData.Paired(20, 8, seed: 7);
         first.Fit(new BridgeFitData { PairedImages = imagesA, PairedTexts = textsA, UnpairedImages = imagesA, UnpairedTexts = textsA });
-        var before = first.TransformForInference(imagesA).Array;
+        var before = first.TransformForTraining(textsA, new Random(0)).Array;
         second.Fit(new BridgeFitData { PairedImages = imagesB, PairedTexts = textsB, UnpairedImages = imagesB, UnpairedTexts = textsB });
-        Assert.Equal(before, first.TransformForInference(imagesA).Array);
+        Assert.Equal(before, first.TransformForTraining(textsA, new Random(0)).Array);
     }
 
     [Fact]

@@ -13,7 +13,6 @@ public static class CollapsePipelineBuilderExtensions
     public static BridgePipelineBuilder AddCollapse(this BridgePipelineBuilder builder, CollapseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var validated = new CollapseBridge(options ?? new CollapseOptions()); // validates and copies the options now
-        return builder.AddBridge(() => new CollapseBridge(validated.Options));
+        return builder.AddStrategy(options ?? new CollapseOptions(), (o, _) => new CollapseBridge(o));
     }
 }

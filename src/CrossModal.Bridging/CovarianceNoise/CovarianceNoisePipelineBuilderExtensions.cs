@@ -13,7 +13,6 @@ public static class CovarianceNoisePipelineBuilderExtensions
     public static BridgePipelineBuilder AddCovarianceNoise(this BridgePipelineBuilder builder, CovarianceNoiseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var validated = new CovarianceNoiseBridge(options ?? new CovarianceNoiseOptions()); // validates and copies the options now
-        return builder.AddBridge(() => new CovarianceNoiseBridge(validated.Options, builder.Backend));
+        return builder.AddStrategy(options ?? new CovarianceNoiseOptions(), (o, backend) => new CovarianceNoiseBridge(o, backend));
     }
 }

@@ -13,7 +13,6 @@ public static class GaussianNoisePipelineBuilderExtensions
     public static BridgePipelineBuilder AddGaussianNoise(this BridgePipelineBuilder builder, GaussianNoiseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var validated = new GaussianNoiseBridge(options ?? new GaussianNoiseOptions()); // validates and copies the options now
-        return builder.AddBridge(() => new GaussianNoiseBridge(validated.Options));
+        return builder.AddStrategy(options ?? new GaussianNoiseOptions(), (o, _) => new GaussianNoiseBridge(o));
     }
 }

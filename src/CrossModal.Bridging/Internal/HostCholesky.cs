@@ -101,22 +101,10 @@ internal static class HostCholesky
             var bi = b.Slice(i * columns, columns);
             for (var k = 0; k < i; k++)
             {
-                var lik = factor[i * n + k];
-                if (lik != 0.0)
-                {
-                    var bk = b.Slice(k * columns, columns);
-                    for (var c = 0; c < columns; c++)
-                    {
-                        bi[c] -= lik * bk[c];
-                    }
-                }
+                SubtractScaledRow(bi, factor[i * n + k], b.Slice(k * columns, columns));
             }
 
-            var inv = 1.0 / factor[i * n + i];
-            for (var c = 0; c < columns; c++)
-            {
-                bi[c] *= inv;
-            }
+            ScaleRow(bi, 1.0 / factor[i * n + i]);
         }
 
         // Back substitution Lᵀ·X = Y.
@@ -125,22 +113,32 @@ internal static class HostCholesky
             var bi = b.Slice(i * columns, columns);
             for (var k = i + 1; k < n; k++)
             {
-                var lki = factor[k * n + i];
-                if (lki != 0.0)
-                {
-                    var bk = b.Slice(k * columns, columns);
-                    for (var c = 0; c < columns; c++)
-                    {
-                        bi[c] -= lki * bk[c];
-                    }
-                }
+                SubtractScaledRow(bi, factor[k * n + i], b.Slice(k * columns, columns));
             }
 
-            var inv = 1.0 / factor[i * n + i];
-            for (var c = 0; c < columns; c++)
-            {
-                bi[c] *= inv;
-            }
+            ScaleRow(bi, 1.0 / factor[i * n + i]);
+        }
+    }
+
+    /// <summary>row −= coefficient·other (skipped for a zero coefficient of the triangular factor).</summary>
+    private static void SubtractScaledRow(Span<double> row, double coefficient, ReadOnlySpan<double> other)
+    {
+        if (coefficient == 0.0)
+        {
+            return;
+        }
+
+        for (var c = 0; c < row.Length; c++)
+        {
+            row[c] -= coefficient * other[c];
+        }
+    }
+
+    private static void ScaleRow(Span<double> row, double factor)
+    {
+        for (var c = 0; c < row.Length; c++)
+        {
+            row[c] *= factor;
         }
     }
 }

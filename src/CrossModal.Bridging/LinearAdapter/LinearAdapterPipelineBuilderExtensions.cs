@@ -13,7 +13,6 @@ public static class LinearAdapterPipelineBuilderExtensions
     public static BridgePipelineBuilder AddLinearAdapter(this BridgePipelineBuilder builder, LinearAdapterOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var validated = new LinearAdapterBridge(options ?? new LinearAdapterOptions()); // validates and copies the options now
-        return builder.AddBridge(() => new LinearAdapterBridge(validated.Options, builder.Backend));
+        return builder.AddStrategy(options ?? new LinearAdapterOptions(), (o, backend) => new LinearAdapterBridge(o, backend));
     }
 }

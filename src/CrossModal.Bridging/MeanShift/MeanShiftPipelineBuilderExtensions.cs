@@ -13,7 +13,6 @@ public static class MeanShiftPipelineBuilderExtensions
     public static BridgePipelineBuilder AddMeanShift(this BridgePipelineBuilder builder, MeanShiftOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var validated = new MeanShiftBridge(options ?? new MeanShiftOptions()); // validates and copies the options now
-        return builder.AddBridge(() => new MeanShiftBridge(validated.Options));
+        return builder.AddStrategy(options ?? new MeanShiftOptions(), (o, _) => new MeanShiftBridge(o));
     }
 }

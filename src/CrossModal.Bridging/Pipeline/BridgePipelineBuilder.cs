@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using CrossModal.Abstractions;
+using CrossModal.Bridging.Internal;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Cpu;
 
@@ -61,6 +62,17 @@ public sealed class BridgePipelineBuilder
             return [bridge];
         });
         return this;
+    }
+
+    /// <summary>
+    /// Appends a built-in strategy: <paramref name="create"/> runs once now, so invalid options throw here and are
+    /// copied (later changes to the caller's object do not reach any build), and once per <see cref="Build"/>.
+    /// </summary>
+    internal BridgePipelineBuilder AddStrategy<TOptions>(TOptions options, Func<TOptions, IComputeBackend, BridgeBase<TOptions>> create)
+        where TOptions : BridgeOptions
+    {
+        var validated = create(options, Backend).Options;
+        return AddBridge(() => create(validated, Backend));
     }
 
     /// <summary>Appends every stage of a preset.</summary>

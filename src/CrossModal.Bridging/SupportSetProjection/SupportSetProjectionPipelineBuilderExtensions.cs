@@ -13,7 +13,6 @@ public static class SupportSetProjectionPipelineBuilderExtensions
     public static BridgePipelineBuilder AddSupportSetProjection(this BridgePipelineBuilder builder, SupportSetProjectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var validated = new SupportSetProjectionBridge(options ?? new SupportSetProjectionOptions()); // validates and copies the options now
-        return builder.AddBridge(() => new SupportSetProjectionBridge(validated.Options, builder.Backend));
+        return builder.AddStrategy(options ?? new SupportSetProjectionOptions(), (o, backend) => new SupportSetProjectionBridge(o, backend));
     }
 }

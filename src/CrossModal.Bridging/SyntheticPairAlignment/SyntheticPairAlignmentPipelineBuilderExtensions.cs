@@ -13,7 +13,6 @@ public static class SyntheticPairAlignmentPipelineBuilderExtensions
     public static BridgePipelineBuilder AddSyntheticPairAlignment(this BridgePipelineBuilder builder, SyntheticPairAlignmentOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var validated = new SyntheticPairAlignmentBridge(options ?? new SyntheticPairAlignmentOptions()); // validates and copies the options now
-        return builder.AddBridge(() => new SyntheticPairAlignmentBridge(validated.Options, builder.Backend));
+        return builder.AddStrategy(options ?? new SyntheticPairAlignmentOptions(), (o, backend) => new SyntheticPairAlignmentBridge(o, backend));
     }
 }

@@ -213,7 +213,7 @@ public abstract class Module
                     // Box–Muller transform.
                     var u1 = 1.0 - random.NextDouble();
                     var u2 = random.NextDouble();
-                    values[i] = (float)(p.InitStandardDeviation * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+                    values[i] = (float)(p.InitStandardDeviation * BoxMuller.Sample(u1, u2));
                 }
 
                 break;

@@ -258,10 +258,7 @@ public sealed class CaptionTrainer
     {
         // Not HashCode.Combine: it is seeded randomly per process, which made the same Seed give different shuffles
         // and noise in every run, breaking reproducibility from the seed. SplitMix64's finaliser (Steele et al., OOPSLA 2014) instead.
-        var x = ((ulong)(uint)seed << 32 | (uint)salt) ^ 0x5EEDUL;
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-        x ^= x >> 31;
+        var x = SplitMix64.Mix(((ulong)(uint)seed << 32 | (uint)salt) ^ 0x5EEDUL);
         return (int)(x & 0x7FFFFFFF);
     }
 
