@@ -5,7 +5,7 @@ using Xunit;
 namespace CrossModal.Cli.Tests;
 
 /// <summary>Bad input to <c>crossmodal shapes</c> fails fast with one line and exit code 2, before any training.
-/// (The experiment itself is run by CrossModal.ShapesWorld.Tests.)</summary>
+/// (The experiment itself is run by CrossModal.ShapesWorld.Experiment.Tests.)</summary>
 [Collection("Console")]
 public sealed class ShapesExperimentCommandTests
 {

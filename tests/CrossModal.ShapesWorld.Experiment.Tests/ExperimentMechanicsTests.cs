@@ -3,7 +3,7 @@ using CrossModal.ShapesWorld.Data;
 using CrossModal.ShapesWorld.Experiment;
 using Xunit;
 
-namespace CrossModal.ShapesWorld.Tests;
+namespace CrossModal.ShapesWorld.Experiment.Tests;
 
 /// <summary>How the experiment runs, on a world and budgets too small to learn anything: results do not depend on how
 /// many captioners train side by side, and a fixed CLIP temperature stays fixed.</summary>

@@ -5,7 +5,7 @@ using System.Text.Json;
 using CrossModal.ShapesWorld.Experiment;
 using Xunit;
 
-namespace CrossModal.ShapesWorld.Tests;
+namespace CrossModal.ShapesWorld.Experiment.Tests;
 
 /// <summary>The <c>--quick</c> experiment, run once per test class.</summary>
 public sealed class QuickExperimentFixture
