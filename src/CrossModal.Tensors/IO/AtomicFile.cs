@@ -5,11 +5,17 @@ namespace CrossModal.Tensors.IO;
 
 /// <summary>Writes a file under a temporary name in the same folder and renames it over the target, so an
 /// interrupted write never leaves a partial file at the target path (STYLE.md §8).</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
+    /// <summary>Writes <paramref name="path"/> atomically: <paramref name="write"/> fills a temporary file in the same
+    /// folder (created if needed), which is flushed and then renamed over the target.</summary>
+    /// <param name="path">The target file.</param>
+    /// <param name="write">Writes the whole content to the stream it is given.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty or has no parent folder.</exception>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no parent folder.", nameof(path));
         Directory.CreateDirectory(folder);
