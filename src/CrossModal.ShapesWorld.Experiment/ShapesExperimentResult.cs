@@ -8,19 +8,64 @@ using CrossModal.ShapesWorld.World;
 
 namespace CrossModal.ShapesWorld.Experiment;
 
-/// <summary>The four test-set scores of one captioner.</summary>
+/// <summary>The evaluation scores of one captioner, the headline first.</summary>
+/// <param name="SceneF1">Mean scene F1 in [0, 1] over object and relation tuples together (<see cref="Scoring.SceneAccuracy"/>):
+/// the headline, because the world's scene is known exactly.</param>
+/// <param name="ObjectF1">Mean F1 of the (shape, colour, size) object tuples alone, in [0, 1].</param>
+/// <param name="RelationF1">Mean F1 of the (object, relation, object) tuples alone, in [0, 1].</param>
 /// <param name="CiderD">CIDEr-D (×100 is not applied: pycocoevalcap's scale, e.g. 0.93 for C3 on COCO).</param>
 /// <param name="Bleu4">Corpus BLEU-4 in [0, 1].</param>
-/// <param name="SceneF1">Mean scene F1 in [0, 1] (<see cref="Scoring.SceneAccuracy"/>).</param>
 /// <param name="ClipScore">Mean CLIP-score (2.5·max(cos, 0)) with the ShapesWorld CLIP.</param>
-public sealed record ShapesScores(double CiderD, double Bleu4, double SceneF1, double ClipScore)
+public sealed record ShapesScores(double SceneF1, double ObjectF1, double RelationF1, double CiderD, double Bleu4, double ClipScore)
 {
     /// <summary>The metric names in report order, as JSON keys.</summary>
-    public static IReadOnlyList<string> Keys { get; } = ["cider_d", "bleu_4", "scene_f1", "clip_score"];
+    public static IReadOnlyList<string> Keys { get; } = ["scene_f1", "object_f1", "relation_f1", "cider_d", "bleu_4", "clip_score"];
 
     /// <summary>The scores in <see cref="Keys"/> order.</summary>
-    public double[] ToArray() => [CiderD, Bleu4, SceneF1, ClipScore];
+    public double[] ToArray() => [SceneF1, ObjectF1, RelationF1, CiderD, Bleu4, ClipScore];
+
+    /// <summary>Scores from values in <see cref="Keys"/> order.</summary>
+    /// <param name="values">Six values.</param>
+    /// <exception cref="ArgumentException">Not six values.</exception>
+    public static ShapesScores FromArray(IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (values.Count != Keys.Count)
+        {
+            throw new ArgumentException($"Expected {Keys.Count} scores ({string.Join(", ", Keys)}) but got {values.Count}.", nameof(values));
+        }
+
+        return new ShapesScores(values[0], values[1], values[2], values[3], values[4], values[5]);
+    }
+
+    /// <summary>Mean and sample standard deviation (0 for one row) of each score over <paramref name="rows"/>.</summary>
+    /// <param name="rows">At least one set of scores.</param>
+    public static (ShapesScores Mean, ShapesScores Std) Summarize(IReadOnlyList<ShapesScores> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        if (rows.Count == 0)
+        {
+            throw new ArgumentException("At least one set of scores is needed.", nameof(rows));
+        }
+
+        var values = rows.Select(r => r.ToArray()).ToArray();
+        var mean = new double[Keys.Count];
+        var std = new double[Keys.Count];
+        for (var m = 0; m < mean.Length; m++)
+        {
+            mean[m] = values.Average(r => r[m]);
+            std[m] = values.Length > 1 ? Math.Sqrt(values.Sum(r => (r[m] - mean[m]) * (r[m] - mean[m])) / (values.Length - 1)) : 0;
+        }
+
+        return (FromArray(mean), FromArray(std));
+    }
 }
+
+/// <summary>Captions of the evaluation photos from one system, their scores and each photo's scene F1.</summary>
+/// <param name="Captions">One caption per evaluation photo.</param>
+/// <param name="Scores">The scores.</param>
+/// <param name="PhotoSceneF1">The scene F1 of each photo's caption (what the bootstrap resamples).</param>
+public sealed record ShapesCaptioning(IReadOnlyList<string> Captions, ShapesScores Scores, IReadOnlyList<double> PhotoSceneF1);
 
 /// <summary>One trained captioner (one system, one seed) and what it produced on the test photos.</summary>
 public sealed class ShapesSystemRun
@@ -33,6 +78,9 @@ public sealed class ShapesSystemRun
 
     /// <summary>Test-set scores.</summary>
     public required ShapesScores Scores { get; init; }
+
+    /// <summary>The scene F1 of the caption of each evaluation photo, in photo order.</summary>
+    public required IReadOnlyList<double> PhotoSceneF1 { get; init; }
 
     /// <summary>The modality-gap report of the test pairs after the system's transforms (images: inference transform,
     /// texts: training transform); for <c>paired</c> and C1 the raw embeddings.</summary>
@@ -101,8 +149,22 @@ public sealed class ShapesExperimentResult
     /// (BLEU/CIDEr-D) and its scene — what a perfect captioner of this world reaches.</summary>
     public required ShapesScores HumanScores { get; init; }
 
-    /// <summary>Seconds per stage (world, connect, encode, captioners).</summary>
+    /// <summary>The retrieval ceiling: each evaluation photo captioned with the corpus caption nearest to it in the CLIP
+    /// space (largest cosine between the photo's embedding and the corpus captions' text embeddings), scored like the systems.</summary>
+    public required ShapesCaptioning RetrievalCeiling { get; init; }
+
+    /// <summary>The gap study of this world (empty when <see cref="ShapesExperimentOptions.GapStudy"/> is
+    /// <see cref="ShapesGapStudy.None"/>): scores against the modality gap, natural and emulated arms.</summary>
+    public required IReadOnlyList<GapStudyPoint> GapStudy { get; init; }
+
+    /// <summary>Emulated gap sizes that no shift along the gap vector reaches in this world (left out of <see cref="GapStudy"/>).</summary>
+    public required IReadOnlyList<double> UnreachableGapSizes { get; init; }
+
+    /// <summary>Seconds per stage: <c>world</c>, <c>clip</c>, <c>encode</c>, <c>captioners</c>, <c>scoring</c>, <c>gap_study</c>.</summary>
     public required IReadOnlyDictionary<string, double> StageSeconds { get; init; }
+
+    /// <summary>The world's seed.</summary>
+    public ulong WorldSeed => Options.World.Seed;
 
     /// <summary>The runs of <paramref name="system"/>.</summary>
     public IEnumerable<ShapesSystemRun> RunsOf(string system) => Runs.Where(r => r.System == system);
@@ -110,20 +172,48 @@ public sealed class ShapesExperimentResult
     /// <summary>Mean and (sample) standard deviation of each score of <paramref name="system"/> over its seeds.</summary>
     public (ShapesScores Mean, ShapesScores Std) Summary(string system)
     {
-        var rows = RunsOf(system).Select(r => r.Scores.ToArray()).ToArray();
+        var rows = RunsOf(system).Select(r => r.Scores).ToArray();
         if (rows.Length == 0)
         {
             throw new ArgumentException($"No runs of system '{system}'.", nameof(system));
         }
 
-        var mean = new double[4];
-        var std = new double[4];
-        for (var m = 0; m < 4; m++)
-        {
-            mean[m] = rows.Average(r => r[m]);
-            std[m] = rows.Length > 1 ? Math.Sqrt(rows.Sum(r => (r[m] - mean[m]) * (r[m] - mean[m])) / (rows.Length - 1)) : 0;
-        }
-
-        return (new ShapesScores(mean[0], mean[1], mean[2], mean[3]), new ShapesScores(std[0], std[1], std[2], std[3]));
+        return ShapesScores.Summarize(rows);
     }
+}
+
+/// <summary>One point of the gap study: the scores of the gap-study systems (first captioner seed) at one size of the
+/// modality gap.</summary>
+public sealed class GapStudyPoint
+{
+    /// <summary><c>natural</c>: a CLIP trained at <see cref="LogitScale"/>, with the gap that training left;
+    /// <c>emulated</c>: the default CLIP's image embeddings shifted along the gap vector to <see cref="RequestedCentroidDistance"/>.</summary>
+    public required string Arm { get; init; }
+
+    /// <summary>The world's seed.</summary>
+    public required ulong WorldSeed { get; init; }
+
+    /// <summary>The centroid distance of the evaluation pairs measured at this point (<see cref="ModalityGapReport.CentroidDistance"/>).</summary>
+    public required double CentroidDistance { get; init; }
+
+    /// <summary>The mean cosine of the evaluation pairs at this point.</summary>
+    public required double MeanPairedCosine { get; init; }
+
+    /// <summary>Emulated arm: the centroid distance asked for; null in the natural arm.</summary>
+    public double? RequestedCentroidDistance { get; init; }
+
+    /// <summary>Emulated arm: λ in n(x + λ·g), g the unit gap vector; 0 in the natural arm.</summary>
+    public double Shift { get; init; }
+
+    /// <summary>Natural arm: the CLIP's fixed logit scale, or null when learned (then <see cref="FinalLogitScale"/> says where it ended).</summary>
+    public float? LogitScale { get; init; }
+
+    /// <summary>The logit scale the CLIP ended its training at.</summary>
+    public required float FinalLogitScale { get; init; }
+
+    /// <summary>The scores of each system at this point.</summary>
+    public required IReadOnlyDictionary<string, ShapesScores> Scores { get; init; }
+
+    /// <summary>The retrieval ceiling at this point (nearest corpus caption to the, possibly shifted, photo embedding).</summary>
+    public required ShapesScores RetrievalCeiling { get; init; }
 }

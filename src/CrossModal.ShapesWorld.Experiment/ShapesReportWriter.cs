@@ -8,58 +8,81 @@ using CrossModal.Abstractions;
 using CrossModal.Bridging;
 using CrossModal.Models.Clip;
 using CrossModal.Models.Images;
+using CrossModal.Tensors.IO;
 using CrossModal.ShapesWorld.Rendering;
 using CrossModal.Training.Captioning;
+using ScottPlot;
 
 namespace CrossModal.ShapesWorld.Experiment;
 
 /// <summary>
-/// Writes an experiment's outputs to a folder: <c>results.md</c> (table, gap reports, ten test photos with every
-/// system's caption), <c>results.json</c> (every number), <c>pca.svg</c> (2-D PCA of test image and text embeddings
-/// before and after Collapse), <c>curves.svg</c> (training losses), <c>photos/test_NNN.png</c> (<c>validation_NNN.png</c> when scored on the validation split) and
-/// <c>showcase.png</c>, and the trained models as safetensors under <c>models/</c>. Every file is written atomically.
+/// Writes an experiment's outputs to a folder: <c>results.md</c> (the scene-F1-led table with the retrieval ceiling,
+/// each bridge's difference to C1 with its bootstrap interval, the gap study, gap reports, ten evaluation photos with
+/// every system's caption, stage timings), <c>results.json</c> (every number), the figures as SVG and PNG (ScottPlot:
+/// <c>pca</c> and <c>pca_collapse</c>, 2-D PCA of the evaluation embeddings before and after Collapse; <c>clip_loss</c>
+/// and <c>curves</c>, training losses; <c>differences</c>, the bootstrap intervals; <c>gap_study</c>, scene F1 against
+/// the centroid distance), <c>photos/test_NNN.png</c> (<c>validation_NNN.png</c> when scored on the validation split)
+/// and <c>showcase.png</c> of the first world, and its trained models as safetensors under <c>models/</c>. Every file
+/// is written atomically (<see cref="AtomicFile"/>).
 /// </summary>
 public static class ShapesReportWriter
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    /// <summary>Writes everything to <paramref name="directory"/> (created if needed).</summary>
+    /// <summary>The figures' file stems; each is written as <c>STEM.svg</c> and <c>STEM.png</c>.</summary>
+    public static IReadOnlyList<string> FigureNames { get; } = ["pca", "pca_collapse", "clip_loss", "curves", "differences", "gap_study"];
+
+    /// <summary>Writes one world's result (see <see cref="Write(ShapesStudy, string)"/>).</summary>
     /// <param name="result">The experiment's result.</param>
     /// <param name="directory">The output folder.</param>
     /// <returns>The paths written, relative to <paramref name="directory"/>.</returns>
     public static IReadOnlyList<string> Write(ShapesExperimentResult result, string directory)
     {
         ArgumentNullException.ThrowIfNull(result);
+        return Write(ShapesStudy.Create([result]), directory);
+    }
+
+    /// <summary>Writes everything to <paramref name="directory"/> (created if needed).</summary>
+    /// <param name="study">The experiment over one or more worlds.</param>
+    /// <param name="directory">The output folder.</param>
+    /// <returns>The paths written, relative to <paramref name="directory"/>.</returns>
+    public static IReadOnlyList<string> Write(ShapesStudy study, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(study);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         Directory.CreateDirectory(directory);
+        var result = study.Worlds[0];
         var written = new List<string>();
-        void Text(string name, string content)
+        void File(string name, Action<Stream> write)
         {
-            var path = Path.Combine(directory, name);
-            WriteAtomically(path, s => s.Write(Encoding.UTF8.GetBytes(content)));
+            AtomicFile.Write(Path.Combine(directory, name), write);
             written.Add(name);
         }
 
+        void Text(string name, string content) => File(name, s => s.Write(Encoding.UTF8.GetBytes(content)));
+
         var showcase = Math.Min(result.Options.ShowcaseCount, result.TestPhotos.Count);
-        Directory.CreateDirectory(Path.Combine(directory, "photos"));
         for (var i = 0; i < result.TestPhotos.Count; i++)
         {
-            var name = PhotoName(result.Options, i);
-            WriteAtomically(Path.Combine(directory, name), s => PngEncoder.Write(result.TestPhotos[i], s));
-            written.Add(name);
+            var photo = result.TestPhotos[i];
+            File(PhotoName(result.Options, i), s => PngEncoder.Write(photo, s));
         }
 
         if (showcase > 0)
         {
             var sheet = ContactSheet.Compose(result.TestPhotos.Take(showcase).ToArray(), columns: showcase, scale: 4);
-            WriteAtomically(Path.Combine(directory, "showcase.png"), s => PngEncoder.Write(sheet, s));
-            written.Add("showcase.png");
+            File("showcase.png", s => PngEncoder.Write(sheet, s));
         }
 
-        Text("results.json", ShapesExperimentJson.Full(result));
-        Text("pca.svg", PcaSvg(result));
-        Text("curves.svg", CurvesSvg(result));
-        Text("results.md", Markdown(result));
+        Text("results.json", ShapesExperimentJson.Full(study));
+        foreach (var figure in ShapesPlots.All(study))
+        {
+            Text(figure.Name + ".svg", figure.Plot.GetSvgXml(figure.Width, figure.Height));
+            var png = figure.Plot.GetImageBytes(figure.Width, figure.Height, ImageFormat.Png);
+            File(figure.Name + ".png", s => s.Write(png));
+        }
+
+        Text("results.md", Markdown(study));
 
         var models = Path.Combine(directory, "models");
         Directory.CreateDirectory(models);
@@ -76,65 +99,76 @@ public static class ShapesReportWriter
         return written;
     }
 
-    /// <summary>The Markdown table of mean ± std per system (what the CLI prints).</summary>
+    /// <summary>The Markdown table of one world's result (see <see cref="Table(ShapesStudy)"/>).</summary>
     /// <param name="result">The experiment's result.</param>
     public static string Table(ShapesExperimentResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
+        return Table(ShapesStudy.Create([result]));
+    }
+
+    /// <summary>The Markdown table of mean ± std per system over worlds and seeds, scene F1 first (what the CLI prints):
+    /// scene, object and relation F1, the scene-F1 difference to C1 with its 95 % paired-bootstrap interval, CIDEr-D,
+    /// BLEU-4, CLIP-score and the gap after the system's transforms; then the retrieval ceiling and the ground truth.</summary>
+    /// <param name="study">The experiment over one or more worlds.</param>
+    public static string Table(ShapesStudy study)
+    {
+        ArgumentNullException.ThrowIfNull(study);
         var sb = new StringBuilder();
-        sb.AppendLine("| system | CIDEr-D | BLEU-4 | scene F1 | CLIP-score | paired cos after | centroid dist after |");
-        sb.AppendLine("|---|---|---|---|---|---|---|");
-        foreach (var system in result.Systems)
+        sb.AppendLine("| system | scene F1 | object F1 | relation F1 | Δ scene F1 vs C1 [95 % CI] | CIDEr-D | BLEU-4 | CLIP-score | paired cos after | centroid dist after |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var system in study.Systems)
         {
-            var (mean, std) = result.Summary(system);
-            var runs = result.RunsOf(system).ToArray();
+            var (mean, std) = study.Summary(system);
+            var runs = study.Worlds.SelectMany(w => w.RunsOf(system)).ToArray();
             var cos = runs.Average(r => r.Gap.MeanPairedCosine);
             var dist = runs.Average(r => r.Gap.CentroidDistance);
-            sb.Append(Inv, $"| {system} | {Pm(mean.CiderD * 100, std.CiderD * 100, 1)} | {Pm(mean.Bleu4 * 100, std.Bleu4 * 100, 1)} | ");
-            sb.AppendLine(Inv, $"{Pm(mean.SceneF1 * 100, std.SceneF1 * 100, 1)} | {Pm(mean.ClipScore, std.ClipScore, 3)} | {cos:F3} | {dist:F3} |");
+            var difference = study.ComparisonOf(system) is { } c ? Interval(c.Difference) : "–";
+            sb.Append(Inv, $"| {system} | {Pm(mean.SceneF1 * 100, std.SceneF1 * 100, 1)} | {Pm(mean.ObjectF1 * 100, std.ObjectF1 * 100, 1)} | {Pm(mean.RelationF1 * 100, std.RelationF1 * 100, 1)} | {difference} | ");
+            sb.AppendLine(Inv, $"{Pm(mean.CiderD * 100, std.CiderD * 100, 1)} | {Pm(mean.Bleu4 * 100, std.Bleu4 * 100, 1)} | {Pm(mean.ClipScore, std.ClipScore, 3)} | {cos:F3} | {dist:F3} |");
         }
 
-        var h = result.HumanScores;
-        sb.AppendLine(Inv, $"| ground truth (1 reference vs the other 4) | {h.CiderD * 100:F1} | {h.Bleu4 * 100:F1} | {h.SceneF1 * 100:F1} | – | – | – |");
+        var r = study.RetrievalCeiling;
+        sb.AppendLine(Inv, $"| retrieval ceiling (nearest corpus caption) | {r.SceneF1 * 100:F1} | {r.ObjectF1 * 100:F1} | {r.RelationF1 * 100:F1} | – | {r.CiderD * 100:F1} | {r.Bleu4 * 100:F1} | {r.ClipScore:F3} | – | – |");
+        var h = study.HumanScores;
+        sb.AppendLine(Inv, $"| ground truth (1 reference vs the other 4) | {h.SceneF1 * 100:F1} | {h.ObjectF1 * 100:F1} | {h.RelationF1 * 100:F1} | – | {h.CiderD * 100:F1} | {h.Bleu4 * 100:F1} | – | – | – |");
         return sb.ToString();
     }
 
+    /// <summary>"+1.2 [+0.3, +2.1] ✓" (×100): the estimate, the interval, and ✓ when it excludes 0.</summary>
+    private static string Interval(BootstrapInterval i) =>
+        string.Create(Inv, $"{i.Estimate * 100:+0.0;−0.0;0.0} [{i.Lower * 100:+0.0;−0.0;0.0}, {i.Upper * 100:+0.0;−0.0;0.0}]{(i.IsResolved ? " ✓" : string.Empty)}");
+
     private static string Pm(double mean, double std, int digits) =>
         string.Create(Inv, $"{mean.ToString("F" + digits, Inv)} ± {std.ToString("F" + digits, Inv)}");
-
-    // Temp file + rename, so an interrupted run never leaves a half-written output (STYLE.md, convention 8).
-    private static void WriteAtomically(string path, Action<Stream> write)
-    {
-        var temporary = path + ".tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            write(stream);
-        }
-
-        File.Move(temporary, path, overwrite: true);
-    }
 
     /// <summary>"test" or "validation": the evaluation split's name in file names, reports and JSON.</summary>
     internal static string SplitName(ShapesExperimentOptions o) => o.EvaluationSplit == ShapesEvaluationSplit.Validation ? "validation" : "test";
 
     private static string PhotoName(ShapesExperimentOptions o, int i) => string.Create(Inv, $"photos/{SplitName(o)}_{i:D3}.png");
 
-    private static string Markdown(ShapesExperimentResult result)
+    private static string Markdown(ShapesStudy study)
     {
-        var o = result.Options;
+        var o = study.Options;
+        var result = study.Worlds[0];
         var split = SplitName(o);
         var heading = string.Concat(split[..1].ToUpperInvariant(), split[1..]);
+        var worlds = string.Join(", ", study.Worlds.Select(w => w.WorldSeed.ToString(Inv)));
         var sb = new StringBuilder();
         sb.AppendLine("# ShapesWorld: text-only captioning end to end");
         sb.AppendLine();
-        sb.AppendLine(Inv, $"World seed {o.World.Seed}, {o.World.ImageSize}×{o.World.ImageSize} photos; {o.World.WebPairs} web pairs, {o.World.CorpusCaptions} corpus captions, {o.World.AuxiliaryPairs} auxiliary pairs, {o.World.UnpairedPhotos} unpaired photos, {result.TestPhotos.Count} {split} photos (5 references each).");
-        sb.AppendLine(Inv, $"CLIP: width {o.ClipWidth}, {o.ClipLayers} layers per tower, D = {o.EmbeddingDimension}, {o.ClipSteps} steps of batch {o.ClipBatchSize}, logit scale {(o.ClipLogitScale is { } ls ? ls.ToString("0.#", Inv) + " (fixed)" : "learned")}, final {result.Clip.CurrentLogitScale.ToString("0.0", Inv)}. Captioners: prefix LM (MLP mapper, 4 prefix vectors, {o.DecoderLayers}-layer width-{o.DecoderWidth} decoder from scratch), {o.CaptionerSteps} steps of batch {o.CaptionerBatchSize} each, greedy decoding; {o.Seeds} seed(s) (mean ± std over captioner seeds; world and CLIP shared).");
+        sb.AppendLine(Inv, $"World seed(s) {worlds}; {o.World.ImageSize}×{o.World.ImageSize} photos; {o.World.WebPairs} web pairs, {o.World.CorpusCaptions} corpus captions, {o.World.AuxiliaryPairs} auxiliary pairs, {o.World.UnpairedPhotos} unpaired photos, {result.TestPhotos.Count} {split} photos (5 references each) per world.");
+        sb.AppendLine(Inv, $"CLIP: width {o.ClipWidth}, {o.ClipLayers} layers per tower, D = {o.EmbeddingDimension}, {o.ClipSteps} steps of batch {o.ClipBatchSize}, logit scale {ScaleName(o.ClipLogitScale)}, final {string.Join(" / ", study.Worlds.Select(w => w.Clip.CurrentLogitScale.ToString("0.0", Inv)))}. Captioners: prefix LM (MLP mapper, 4 prefix vectors, {o.DecoderLayers}-layer width-{o.DecoderWidth} decoder from scratch), {o.CaptionerSteps} steps of batch {o.CaptionerBatchSize} each, greedy decoding; {o.Seeds} seed(s) per world. Mean ± std over {study.Worlds.Count} world(s) × {o.Seeds} seed(s).");
         sb.AppendLine();
-        sb.AppendLine(Inv, $"Scores on the {split} photos (CIDEr-D, BLEU-4 and scene F1 ×100). \"after\" columns: the gap report of the {split} pairs after the system's transforms (images: inference transform; texts: training transform).");
+        sb.AppendLine(Inv, $"Scores on the {split} photos, scene F1 first (F1 of the object and relation tuples parsed from the caption against the true scene; object and relation F1 are its two parts), then CIDEr-D, BLEU-4 (all ×100) and CLIP-score. \"Δ scene F1 vs C1\": the bridge's scene F1 minus C1's with its 95 % paired-bootstrap interval over {split} photos and captioner seeds ({o.BootstrapResamples} resamples; ✓: the interval excludes 0). \"after\" columns: the gap report of the {split} pairs after the system's transforms. The retrieval ceiling captions each photo with the corpus caption nearest to it in the CLIP space.");
         sb.AppendLine();
-        sb.Append(Table(result));
+        sb.Append(Table(study));
         sb.AppendLine();
-        sb.AppendLine(Inv, $"## Modality gap after the connect step ({split} pairs: photo, first reference)");
+        AppendPower(sb, study);
+        sb.AppendLine("![Differences to C1](differences.svg)");
+        sb.AppendLine();
+        AppendGapStudy(sb, study);
+        sb.AppendLine(Inv, $"## Modality gap after the connect step ({split} pairs: photo, first reference; world {result.WorldSeed})");
         sb.AppendLine();
         AppendGap(sb, result.Gap);
         sb.AppendLine();
@@ -142,11 +176,11 @@ public static class ShapesReportWriter
         sb.AppendLine();
         AppendGap(sb, result.InitialGap);
         sb.AppendLine();
-        sb.AppendLine(Inv, $"![PCA of {split} embeddings before and after Collapse](pca.svg)");
+        sb.AppendLine(Inv, $"![PCA of {split} embeddings, raw](pca.svg) ![PCA of {split} embeddings after Collapse](pca_collapse.svg)");
         sb.AppendLine();
-        sb.AppendLine("![Training curves](curves.svg)");
+        sb.AppendLine("![CLIP loss](clip_loss.svg) ![Captioner losses](curves.svg)");
         sb.AppendLine();
-        sb.AppendLine("## Gap reports after each strategy (first seed)");
+        sb.AppendLine(Inv, $"## Gap reports after each strategy (first seed, world {result.WorldSeed})");
         sb.AppendLine();
         sb.AppendLine("| system | paired cos | unpaired cos | centroid dist | i→t R@1 | t→i R@1 | gap dims 90 % |");
         sb.AppendLine("|---|---|---|---|---|---|---|");
@@ -157,7 +191,7 @@ public static class ShapesReportWriter
         }
 
         sb.AppendLine();
-        sb.AppendLine(Inv, $"## {heading} photos and every system's caption (first seed)");
+        sb.AppendLine(Inv, $"## {heading} photos and every system's caption (first seed, world {result.WorldSeed})");
         sb.AppendLine();
         var showcase = Math.Min(o.ShowcaseCount, result.TestPhotos.Count);
         for (var i = 0; i < showcase; i++)
@@ -166,253 +200,101 @@ public static class ShapesReportWriter
             sb.AppendLine();
             sb.AppendLine(Inv, $"<img src=\"{PhotoName(o, i)}\" width=\"128\" style=\"image-rendering: pixelated\" alt=\"{split} photo {i}\">");
             sb.AppendLine();
-            sb.AppendLine("| system | caption |");
-            sb.AppendLine("|---|---|");
-            sb.AppendLine(Inv, $"| reference | {result.TestReferences[i][0]} |");
+            sb.AppendLine("| system | caption | scene F1 |");
+            sb.AppendLine("|---|---|---|");
+            sb.AppendLine(Inv, $"| reference | {result.TestReferences[i][0]} | – |");
             foreach (var system in result.Systems)
             {
-                sb.AppendLine(Inv, $"| {system} | {result.RunsOf(system).First().Captions[i]} |");
+                var run = result.RunsOf(system).First();
+                sb.AppendLine(Inv, $"| {system} | {run.Captions[i]} | {run.PhotoSceneF1[i]:F2} |");
             }
 
+            sb.AppendLine(Inv, $"| retrieval ceiling | {result.RetrievalCeiling.Captions[i]} | {result.RetrievalCeiling.PhotoSceneF1[i]:F2} |");
             sb.AppendLine();
         }
 
-        sb.AppendLine("## Stage timings");
+        sb.AppendLine("## Stage timings (seconds, summed over worlds)");
         sb.AppendLine();
-        foreach (var (stage, seconds) in result.StageSeconds)
+        sb.AppendLine("| stage | seconds |");
+        sb.AppendLine("|---|---|");
+        foreach (var (stage, seconds) in study.StageSeconds)
         {
-            sb.AppendLine(Inv, $"- {stage}: {seconds:F1} s");
+            sb.AppendLine(Inv, $"| {stage} | {seconds:F1} |");
         }
 
         return sb.ToString();
     }
+
+    private static void AppendPower(StringBuilder sb, ShapesStudy study)
+    {
+        if (study.Comparisons.Count == 0)
+        {
+            return;
+        }
+
+        var o = study.Options;
+        var resolved = study.Comparisons.Where(c => c.Difference.IsResolved).ToArray();
+        var unresolved = study.Comparisons.Where(c => !c.Difference.IsResolved).ToArray();
+        sb.AppendLine("## Which differences to C1 are resolved");
+        sb.AppendLine();
+        sb.AppendLine(Inv, $"Paired bootstrap of the scene-F1 difference to C1: {o.BootstrapResamples} resamples (seed {o.BootstrapSeed}); each draws, within every world, the captioner seeds with replacement and the {SplitName(o)} photos with replacement, and averages system − C1 over the drawn seed × photo grid; worlds weigh equally. 95 % percentile intervals.");
+        sb.AppendLine();
+        sb.AppendLine(Inv, $"- Resolved (interval excludes 0): {(resolved.Length == 0 ? "none" : string.Join(", ", resolved.Select(c => $"{c.System} {Interval(c.Difference)}")))}.");
+        sb.AppendLine(Inv, $"- Not resolved (interval contains 0): {(unresolved.Length == 0 ? "none" : string.Join(", ", unresolved.Select(c => $"{c.System} {Interval(c.Difference)}")))}.");
+        sb.AppendLine();
+        if (study.Worlds.Count > 1)
+        {
+            sb.AppendLine("Per world (Δ scene F1 ×100 [95 % CI]):");
+            sb.AppendLine();
+            sb.AppendLine("| system | " + string.Join(" | ", study.Worlds.Select(w => $"world {w.WorldSeed}")) + " |");
+            sb.AppendLine("|---|" + string.Concat(study.Worlds.Select(_ => "---|")));
+            foreach (var c in study.Comparisons)
+            {
+                sb.AppendLine(Inv, $"| {c.System} | {string.Join(" | ", c.PerWorld.Select(Interval))} |");
+            }
+
+            sb.AppendLine();
+        }
+    }
+
+    private static void AppendGapStudy(StringBuilder sb, ShapesStudy study)
+    {
+        var points = study.GapStudy;
+        sb.AppendLine("## Gap study: scene F1 against the modality gap");
+        sb.AppendLine();
+        sb.AppendLine("Scene F1 (×100) of each system's first-seed captioner as the centroid distance of the evaluation pairs varies. **natural**: a CLIP trained at that logit scale, with the gap its training left (its own captioners). **emulated**: the trained CLIP's image embeddings shifted along the gap vector and renormalised, n(x + λ·g), to the requested centroid distance (as Liang et al., NeurIPS 2022, change the gap); the text-only captioners are reused (they never saw an image), their bridges refitted on the shifted image statistics; the paired ceiling is carried over unchanged (trained and tested on photo embeddings alone, a fixed map of the photo space does not move it). Real CLIP's centroid distance is 0.82–0.86.");
+        sb.AppendLine();
+        var systems = points.SelectMany(p => p.Scores.Keys).Distinct().ToArray();
+        sb.AppendLine("| arm | world | logit scale | centroid distance | paired cos | " + string.Join(" | ", systems) + " | retrieval ceiling |");
+        sb.AppendLine("|---|---|---|---|---|" + string.Concat(systems.Select(_ => "---|")) + "---|");
+        foreach (var p in points.OrderBy(p => p.WorldSeed).ThenBy(p => p.Arm).ThenBy(p => p.CentroidDistance))
+        {
+            var distance = p.RequestedCentroidDistance is { } requested
+                ? string.Create(Inv, $"{p.CentroidDistance:F3} (asked {requested:F2}, λ = {p.Shift:+0.000;−0.000})")
+                : p.CentroidDistance.ToString("F3", Inv);
+            var scale = p.LogitScale is { } v ? v.ToString("0.#", Inv) : string.Create(Inv, $"learned ({p.FinalLogitScale:0.0})");
+            var scores = string.Join(" | ", systems.Select(s => p.Scores.TryGetValue(s, out var x) ? (x.SceneF1 * 100).ToString("F1", Inv) : "–"));
+            sb.AppendLine(Inv, $"| {p.Arm} | {p.WorldSeed} | {scale} | {distance} | {p.MeanPairedCosine:F3} | {scores} | {p.RetrievalCeiling.SceneF1 * 100:F1} |");
+        }
+
+        var unreachable = study.Worlds.SelectMany(w => w.UnreachableGapSizes.Select(d => (w.WorldSeed, d))).ToArray();
+        if (unreachable.Length > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine(Inv, $"Not reachable by a shift along the gap vector: {string.Join(", ", unreachable.Select(u => $"{u.d:F2} (world {u.WorldSeed})"))}.");
+        }
+
+        sb.AppendLine();
+        sb.AppendLine("![Scene F1 against the centroid distance](gap_study.svg)");
+        sb.AppendLine();
+    }
+
+    private static string ScaleName(float? scale) => scale is { } s ? s.ToString("0.#", Inv) + " (fixed)" : "learned";
 
     private static void AppendGap(StringBuilder sb, ModalityGapReport g)
     {
         sb.AppendLine("| n | mean paired cos | mean unpaired cos | centroid distance | i→t R@1 | t→i R@1 | i→t R@5 | t→i R@5 | gap dims 90 % / 99 % |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
         sb.AppendLine(Inv, $"| {g.N} | {g.MeanPairedCosine:F3} | {g.MeanUnpairedCosine:F3} | {g.CentroidDistance:F3} | {g.ImageToTextRecallAt1:F3} | {g.TextToImageRecallAt1:F3} | {g.ImageToTextRecallAt5:F3} | {g.TextToImageRecallAt5:F3} | {g.GapDims90} / {g.GapDims99} |");
-    }
-
-    private static string PcaSvg(ShapesExperimentResult result)
-    {
-        var images = result.TestImageEmbeddings;
-        var texts = result.TestTextEmbeddings;
-        var collapse = result.RunsOf("C2-collapse").FirstOrDefault()?.Bridge;
-        var panels = new List<(string Title, EmbeddingMatrix Images, EmbeddingMatrix Texts)> { ("before (raw CLIP embeddings)", images, texts) };
-        if (collapse is not null)
-        {
-            panels.Add(("after Collapse (C3: n(n(x) − μ))", collapse.TransformForInference(images), collapse.TransformForTraining(texts, new Random(0))));
-        }
-
-        const int size = 360;
-        const int margin = 30;
-        var sb = new StringBuilder();
-        sb.AppendLine(Inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{panels.Count * (size + margin) + margin}\" height=\"{size + 2 * margin + 20}\" font-family=\"sans-serif\" font-size=\"12\">");
-        sb.AppendLine("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-        for (var p = 0; p < panels.Count; p++)
-        {
-            var (title, im, tx) = panels[p];
-            var points = Pca2(im, tx);
-            var x0 = margin + p * (size + margin);
-            var maxAbs = 1e-9;
-            foreach (var (a, b) in points)
-            {
-                maxAbs = Math.Max(maxAbs, Math.Max(Math.Abs(a), Math.Abs(b)));
-            }
-
-            sb.AppendLine(Inv, $"<rect x=\"{x0}\" y=\"{margin}\" width=\"{size}\" height=\"{size}\" fill=\"none\" stroke=\"#999\"/>");
-            sb.AppendLine(Inv, $"<text x=\"{x0}\" y=\"{margin - 8}\">{title}</text>");
-            for (var i = 0; i < points.Length; i++)
-            {
-                var cx = x0 + size / 2.0 + points[i].X / maxAbs * (size / 2.0 - 6);
-                var cy = margin + size / 2.0 - points[i].Y / maxAbs * (size / 2.0 - 6);
-                var colour = i < im.Rows ? "#1f77b4" : "#ff7f0e";
-                sb.AppendLine(Inv, $"<circle cx=\"{cx:F1}\" cy=\"{cy:F1}\" r=\"2\" fill=\"{colour}\" fill-opacity=\"0.6\"/>");
-            }
-        }
-
-        var ly = size + 2 * margin;
-        sb.AppendLine(Inv, $"<circle cx=\"{margin + 5}\" cy=\"{ly}\" r=\"4\" fill=\"#1f77b4\"/><text x=\"{margin + 14}\" y=\"{ly + 4}\">{SplitName(result.Options)} photo embeddings</text>");
-        sb.AppendLine(Inv, $"<circle cx=\"{margin + 185}\" cy=\"{ly}\" r=\"4\" fill=\"#ff7f0e\"/><text x=\"{margin + 194}\" y=\"{ly + 4}\">their first caption's embeddings (2-D PCA of both together)</text>");
-        sb.AppendLine("</svg>");
-        return sb.ToString();
-    }
-
-    /// <summary>Projects the rows of both matrices onto the top two principal components of their union
-    /// (power iteration with deflation on the D×D covariance).</summary>
-    private static (double X, double Y)[] Pca2(EmbeddingMatrix a, EmbeddingMatrix b)
-    {
-        var d = a.Dimension;
-        var n = a.Rows + b.Rows;
-        var rows = new double[n][];
-        var mean = new double[d];
-        for (var i = 0; i < n; i++)
-        {
-            var src = i < a.Rows ? a.Row(i) : b.Row(i - a.Rows);
-            rows[i] = new double[d];
-            for (var j = 0; j < d; j++)
-            {
-                rows[i][j] = src[j];
-                mean[j] += src[j] / n;
-            }
-        }
-
-        var cov = new double[d, d];
-        foreach (var r in rows)
-        {
-            for (var j = 0; j < d; j++)
-            {
-                r[j] -= mean[j];
-            }
-
-            for (var j = 0; j < d; j++)
-            {
-                for (var k = 0; k < d; k++)
-                {
-                    cov[j, k] += r[j] * r[k];
-                }
-            }
-        }
-
-        var components = new double[2][];
-        for (var c = 0; c < 2; c++)
-        {
-            var v = new double[d];
-            var rng = new Random(c + 1);
-            for (var j = 0; j < d; j++)
-            {
-                v[j] = rng.NextDouble() - 0.5;
-            }
-
-            for (var iteration = 0; iteration < 200; iteration++)
-            {
-                var w = new double[d];
-                for (var j = 0; j < d; j++)
-                {
-                    for (var k = 0; k < d; k++)
-                    {
-                        w[j] += cov[j, k] * v[k];
-                    }
-                }
-
-                for (var prev = 0; prev < c; prev++)
-                {
-                    var dot = 0.0;
-                    for (var j = 0; j < d; j++)
-                    {
-                        dot += w[j] * components[prev][j];
-                    }
-
-                    for (var j = 0; j < d; j++)
-                    {
-                        w[j] -= dot * components[prev][j];
-                    }
-                }
-
-                var norm = Math.Sqrt(w.Sum(x => x * x));
-                if (norm < 1e-300)
-                {
-                    break;
-                }
-
-                for (var j = 0; j < d; j++)
-                {
-                    v[j] = w[j] / norm;
-                }
-            }
-
-            components[c] = v;
-        }
-
-        var result = new (double, double)[n];
-        for (var i = 0; i < n; i++)
-        {
-            double x = 0, y = 0;
-            for (var j = 0; j < d; j++)
-            {
-                x += rows[i][j] * components[0][j];
-                y += rows[i][j] * components[1][j];
-            }
-
-            result[i] = (x, y);
-        }
-
-        return result;
-    }
-
-    private static string CurvesSvg(ShapesExperimentResult result)
-    {
-        const int w = 420, h = 300, margin = 40;
-        string[] palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-        var panels = new List<(string Title, List<(string Name, IReadOnlyList<float> Values)> Series)>
-        {
-            ("CLIP contrastive loss", [("clip", result.ClipLosses)]),
-            ("captioner cross-entropy (first seed)", result.Systems.Select(s => (s, result.RunsOf(s).First().Losses)).ToList()),
-        };
-        var sb = new StringBuilder();
-        sb.AppendLine(Inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{panels.Count * (w + margin) + margin}\" height=\"{h + 2 * margin + 20 * 3}\" font-family=\"sans-serif\" font-size=\"11\">");
-        sb.AppendLine("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
-        for (var p = 0; p < panels.Count; p++)
-        {
-            var (title, series) = panels[p];
-            var x0 = margin + p * (w + margin);
-            var smoothed = series.Select(s => (s.Name, Values: Smooth(s.Values, 15))).ToArray();
-            var all = smoothed.SelectMany(s => s.Values).Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
-            var lo = all.Min();
-            var hi = Math.Max(all.Max(), lo + 1e-6);
-            sb.AppendLine(Inv, $"<rect x=\"{x0}\" y=\"{margin}\" width=\"{w}\" height=\"{h}\" fill=\"none\" stroke=\"#999\"/>");
-            sb.AppendLine(Inv, $"<text x=\"{x0}\" y=\"{margin - 8}\">{title} (moving average of 15 steps)</text>");
-            sb.AppendLine(Inv, $"<text x=\"{x0 - 4}\" y=\"{margin + 10}\" text-anchor=\"end\">{hi:F2}</text><text x=\"{x0 - 4}\" y=\"{margin + h}\" text-anchor=\"end\">{lo:F2}</text>");
-            for (var s = 0; s < smoothed.Length; s++)
-            {
-                var values = smoothed[s].Values;
-                if (values.Length == 0)
-                {
-                    continue;
-                }
-
-                var path = new StringBuilder();
-                var stride = Math.Max(1, values.Length / 300);
-                for (var i = 0; i < values.Length; i += stride)
-                {
-                    var x = x0 + (values.Length == 1 ? 0 : (double)i / (values.Length - 1) * w);
-                    var y = margin + h - (values[i] - lo) / (hi - lo) * h;
-                    path.Append(Inv, $"{(path.Length == 0 ? "M" : " L")}{x:F1},{y:F1}");
-                }
-
-                var colour = palette[s % palette.Length];
-                sb.AppendLine(Inv, $"<path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.5\"/>");
-                if (smoothed.Length > 1)
-                {
-                    var lx = x0 + (s % 4) * (w / 4);
-                    var ly = margin + h + 18 + (s / 4) * 16;
-                    sb.AppendLine(Inv, $"<rect x=\"{lx}\" y=\"{ly - 8}\" width=\"10\" height=\"3\" fill=\"{colour}\"/><text x=\"{lx + 14}\" y=\"{ly - 3}\">{smoothed[s].Name}</text>");
-                }
-            }
-
-            sb.AppendLine(Inv, $"<text x=\"{x0 + w}\" y=\"{margin + h + 12}\" text-anchor=\"end\">step</text>");
-        }
-
-        sb.AppendLine("</svg>");
-        return sb.ToString();
-    }
-
-    private static double[] Smooth(IReadOnlyList<float> values, int window)
-    {
-        var result = new double[values.Count];
-        double sum = 0;
-        for (var i = 0; i < values.Count; i++)
-        {
-            sum += values[i];
-            if (i >= window)
-            {
-                sum -= values[i - window];
-            }
-
-            result[i] = sum / Math.Min(i + 1, window);
-        }
-
-        return result;
     }
 }
