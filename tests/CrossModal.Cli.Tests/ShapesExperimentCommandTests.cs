@@ -53,6 +53,9 @@ public sealed class ShapesExperimentCommandTests
     [InlineData("--captioner-steps", "0", "must be positive")]
     [InlineData("--clip-steps", "-5", "must be positive")]
     [InlineData("--seeds", "0", "must be positive")]
+    [InlineData("--worlds", "0", "must be positive")]
+    [InlineData("--gap-study", "natural", "'none', 'emulated' or 'full'")]
+    [InlineData("--bootstrap-resamples", "50", "at least 100")]
     public void ABadBudgetOrSplitIsRejectedNamingTheOption(string option, string value, string expected)
     {
         var (code, stdout, stderr) = ConsoleCapture.Run("shapes", "--quick", option, value);
