@@ -5,7 +5,7 @@ using System.Text.Json;
 using CrossModal.ShapesWorld.Experiment;
 using Xunit;
 
-namespace CrossModal.ShapesWorld.Tests;
+namespace CrossModal.ShapesWorld.Experiment.Tests;
 
 /// <summary>The <c>--quick</c> experiment, run once per test class.</summary>
 public sealed class QuickExperimentFixture
@@ -68,7 +68,12 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
         try
         {
             var written = ShapesReportWriter.Write(result, directory);
-            foreach (var name in new[] { "results.md", "results.json", "pca.svg", "curves.svg", "showcase.png", "photos/test_000.png", "models/clip/model.safetensors", "models/captioner_C3.safetensors" })
+            foreach (var name in new[]
+                     {
+                         "results.md", "results.json", "pca.svg", "pca.png", "pca_collapse.svg", "curves.svg", "curves.png", "clip_loss.svg",
+                         "differences.svg", "differences.png", "gap_study.svg", "gap_study.png", "showcase.png", "photos/test_000.png",
+                         "models/clip/model.safetensors", "models/captioner_C3.safetensors",
+                     })
             {
                 Assert.Contains(name, written);
                 Assert.True(new FileInfo(Path.Combine(directory, name)).Length > 0, name);
@@ -77,20 +82,87 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
             var md = File.ReadAllText(Path.Combine(directory, "results.md"));
             Assert.Contains("| C3 |", md, StringComparison.Ordinal);
             Assert.Contains("photos/test_009.png", md, StringComparison.Ordinal);
-            Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(directory, "pca.svg")), StringComparison.Ordinal);
+            Assert.Contains("| retrieval ceiling (nearest corpus caption) |", md, StringComparison.Ordinal);
+            Assert.Contains("## Gap study", md, StringComparison.Ordinal);
+            Assert.Contains("Which differences to C1 are resolved", md, StringComparison.Ordinal);
+            foreach (var figure in new[] { "pca", "pca_collapse", "clip_loss", "curves", "differences", "gap_study" })
+            {
+                Assert.Equal("svg", System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(directory, figure + ".svg"))).Root!.Name.LocalName);
+            }
+
+            var png = File.ReadAllBytes(Path.Combine(directory, "gap_study.png"));
+            Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
 
             using var summary = JsonDocument.Parse(ShapesExperimentJson.Summary(result));
-            var strategies = summary.RootElement.GetProperty("strategies");
+            var root = summary.RootElement;
+            var strategies = root.GetProperty("strategies");
             Assert.Equal(c3.CiderD, strategies.GetProperty("C3").GetProperty("cider_d").GetDouble(), 5);
-            Assert.True(strategies.GetProperty("paired").TryGetProperty("scene_f1", out _));
-            Assert.True(summary.RootElement.GetProperty("gap").TryGetProperty("centroid_distance", out _));
+            Assert.Equal(c3.SceneF1, strategies.GetProperty("C3").GetProperty("scene_f1").GetDouble(), 5);
+            foreach (var system in ShapesExperiment.Systems.Select(s => s.Name))
+            {
+                var scores = strategies.GetProperty(system);
+                Assert.Equal("scene_f1", scores.EnumerateObject().First().Name);
+                foreach (var key in new[] { "scene_f1", "object_f1", "relation_f1", "bleu_4" })
+                {
+                    Assert.InRange(scores.GetProperty(key).GetDouble(), 0, 1);
+                }
+
+                Assert.True(scores.TryGetProperty("cider_d", out _) && scores.TryGetProperty("clip_score", out _), system);
+            }
+
+            Assert.InRange(root.GetProperty("retrieval_ceiling").GetProperty("scene_f1").GetDouble(), 0, 1);
+            Assert.True(root.GetProperty("gap").TryGetProperty("centroid_distance", out _));
+            var c3Difference = root.GetProperty("differences_to_c1").GetProperty("C3");
+            Assert.InRange(c3Difference.GetProperty("scene_f1").GetDouble(), c3Difference.GetProperty("ci_low").GetDouble(), c3Difference.GetProperty("ci_high").GetDouble());
+            Assert.Equal(c3.SceneF1 - result.Summary("C1").Mean.SceneF1, c3Difference.GetProperty("scene_f1").GetDouble(), 5);
+            Assert.False(root.GetProperty("differences_to_c1").TryGetProperty("C1", out _));
+            Assert.False(root.GetProperty("differences_to_c1").TryGetProperty("paired", out _));
+
+            var points = root.GetProperty("gap_study").EnumerateArray().ToArray();
+            Assert.Contains(points, p => p.GetProperty("arm").GetString() == "natural");
+            Assert.Contains(points, p => p.GetProperty("arm").GetString() == "emulated");
+            foreach (var point in points)
+            {
+                Assert.InRange(point.GetProperty("centroid_distance").GetDouble(), 0, 2);
+                foreach (var system in new[] { "C1", "C3", "paired" })
+                {
+                    Assert.InRange(point.GetProperty(system).GetProperty("scene_f1").GetDouble(), 0, 1);
+                }
+
+                if (point.TryGetProperty("requested_centroid_distance", out var requested))
+                {
+                    Assert.Equal(requested.GetDouble(), point.GetProperty("centroid_distance").GetDouble(), 3);
+                }
+            }
+
+            Assert.Contains(points, p => p.TryGetProperty("requested_centroid_distance", out var r) && r.GetDouble() > 0.8);
+            var stages = root.GetProperty("stage_seconds");
+            foreach (var stage in new[] { "world", "clip", "encode", "captioners", "scoring", "gap_study" })
+            {
+                Assert.True(stages.GetProperty(stage).GetDouble() >= 0, stage);
+            }
+
             using var full = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "results.json")));
             Assert.Equal(result.ClipLosses.Count, full.RootElement.GetProperty("clip_losses").GetArrayLength());
+            Assert.Equal(1, full.RootElement.GetProperty("worlds").GetArrayLength());
+            Assert.True(full.RootElement.GetProperty("systems").GetProperty("C3").TryGetProperty("scene_f1_difference_to_c1", out _));
         }
         finally
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>The retrieval ceiling captions every photo with a caption of the corpus, and each system's per-photo scene
+    /// F1 averages to its reported scene F1.</summary>
+    [Fact]
+    public void TheRetrievalCeilingUsesCorpusCaptionsAndPerPhotoScoresAverageToTheMean()
+    {
+        var result = fixture.Result;
+        var corpus = CrossModal.ShapesWorld.Data.ShapesWorldDataset.Generate(result.Options.World).Corpus.Captions.ToHashSet(StringComparer.Ordinal);
+        Assert.All(result.RetrievalCeiling.Captions, c => Assert.Contains(c, corpus));
+        Assert.Equal(result.RetrievalCeiling.PhotoSceneF1.Average(), result.RetrievalCeiling.Scores.SceneF1, 9);
+        Assert.All(result.Runs, r => Assert.Equal(r.PhotoSceneF1.Average(), r.Scores.SceneF1, 9));
     }
 
     [Fact]

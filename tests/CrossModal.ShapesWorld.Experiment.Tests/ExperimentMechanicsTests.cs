@@ -3,7 +3,7 @@ using CrossModal.ShapesWorld.Data;
 using CrossModal.ShapesWorld.Experiment;
 using Xunit;
 
-namespace CrossModal.ShapesWorld.Tests;
+namespace CrossModal.ShapesWorld.Experiment.Tests;
 
 /// <summary>How the experiment runs, on a world and budgets too small to learn anything: results do not depend on how
 /// many captioners train side by side, and a fixed CLIP temperature stays fixed.</summary>
@@ -34,6 +34,7 @@ public sealed class ExperimentMechanicsTests
         ShowcaseCount = 2,
         CaptionerWorkers = workers,
         ClipLogitScale = logitScale,
+        GapStudy = ShapesGapStudy.None,
     };
 
     [Fact]
@@ -71,6 +72,46 @@ public sealed class ExperimentMechanicsTests
         Assert.Contains("CaptionerWorkers", Assert.ThrowsAny<System.ArgumentException>(options.Validate).Message, System.StringComparison.Ordinal);
         options = Tiny(workers: 1, logitScale: -1f);
         Assert.Contains("ClipLogitScale", Assert.ThrowsAny<System.ArgumentException>(options.Validate).Message, System.StringComparison.Ordinal);
+    }
+
+    /// <summary>The natural arm trains one CLIP per other temperature with the natural-arm systems only, reuses the
+    /// main run at its own temperature, and the emulated arm reuses the main run's captioners.</summary>
+    [Fact]
+    public void TheFullGapStudyHasANaturalPointPerTemperatureAndEmulatedPointsAtTheRequestedSizes()
+    {
+        var options = Tiny(workers: 2);
+        options.GapStudy = ShapesGapStudy.Full;
+        options.NaturalGapLogitScales = [null, 30f, 100f];
+        options.EmulatedCentroidDistances = [0.6, 0.84];
+        var result = ShapesExperiment.Run(options);
+        var natural = result.GapStudy.Where(p => p.Arm == "natural").ToArray();
+        Assert.Equal(new float?[] { 100f, null, 30f }, natural.Select(p => p.LogitScale).ToArray());
+        Assert.Equal(ShapesExperiment.Systems.Count, natural[0].Scores.Count);
+        Assert.All(natural.Skip(1), p => Assert.Equal(new[] { "C1", "C3", "paired" }, p.Scores.Keys.OrderBy(k => k, System.StringComparer.Ordinal).ToArray()));
+        var emulated = result.GapStudy.Where(p => p.Arm == "emulated").ToArray();
+        Assert.Equal(2, emulated.Length + result.UnreachableGapSizes.Count);
+        Assert.All(emulated, p => Assert.Equal(p.RequestedCentroidDistance!.Value, p.CentroidDistance, 3));
+        Assert.All(emulated, p => Assert.Equal(result.RunsOf("paired").First().Scores, p.Scores["paired"]));
+        Assert.Single(ShapesStudy.Create([result]).Worlds);
+    }
+
+    [Fact]
+    public void WorldsArePooledWithTheirOwnSeedsAndEveryBridgeIsComparedWithC1()
+    {
+        var options = Tiny(workers: 2);
+        options.World.Seed = 5;
+        options.Worlds = 2;
+        options.Seeds = 2;
+        var study = ShapesExperiment.RunWorlds(options);
+        Assert.Equal(new ulong[] { 5, 6 }, study.Worlds.Select(w => w.WorldSeed).ToArray());
+        Assert.Equal(5ul, options.World.Seed);
+        Assert.Equal(ShapesExperiment.Systems.Count - 2, study.Comparisons.Count);
+        var c3 = study.ComparisonOf("C3")!;
+        Assert.Equal(2, c3.PerWorld.Count);
+        var expected = study.Worlds.Average(w => w.Summary("C3").Mean.SceneF1 - w.Summary("C1").Mean.SceneF1);
+        Assert.Equal(expected, c3.Difference.Estimate, 9);
+        Assert.Equal(4, study.Worlds.Sum(w => w.RunsOf("C3").Count()));
+        Assert.Equal(study.Worlds.SelectMany(w => w.RunsOf("C3")).Average(r => r.Scores.SceneF1), study.Summary("C3").Mean.SceneF1, 9);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using CrossModal.ShapesWorld.Data;
 
 namespace CrossModal.ShapesWorld.Experiment;
@@ -95,6 +97,58 @@ public sealed class ShapesExperimentOptions
     /// <value>10.</value>
     public int ShowcaseCount { get; set; } = 10;
 
+    /// <summary>How many worlds the whole run is repeated over (world, CLIP and captioners), with world seeds
+    /// <c>World.Seed</c>, <c>World.Seed + 1</c>, …; the report pools them and keeps each world's results.</summary>
+    /// <value>1.</value>
+    public int Worlds { get; set; } = 1;
+
+    /// <summary>Resamples of the paired bootstrap of each bridge's scene-F1 difference to C1 (<see cref="PairedBootstrap"/>).</summary>
+    /// <value>2000.</value>
+    public int BootstrapResamples { get; set; } = 2000;
+
+    /// <summary>Seed of the bootstrap's resampling.</summary>
+    /// <value>20221128.</value>
+    public int BootstrapSeed { get; set; } = 20221128;
+
+    /// <summary>Which arms of the gap study run (the trained CLIP's own point is always reported).</summary>
+    /// <value><see cref="ShapesGapStudy.Full"/>; <see cref="ShapesGapStudy.Emulated"/> in <see cref="Quick"/>.</value>
+    public ShapesGapStudy GapStudy { get; set; } = ShapesGapStudy.Full;
+
+    /// <summary>The centroid distances the emulated arm shifts the image embeddings to; up to real CLIP's (0.82–0.86
+    /// on COCO with ViT-B/32, Liang et al. 2022, and the gap lab's ViT-B/16 measurement).</summary>
+    /// <value>0.1, 0.25, 0.4, 0.55, 0.7, 0.84.</value>
+    public IReadOnlyList<double> EmulatedCentroidDistances { get; set; } = [0.1, 0.25, 0.4, 0.55, 0.7, 0.84];
+
+    /// <summary>The CLIP logit scales of the natural arm (null: learned); a scale equal to <see cref="ClipLogitScale"/>
+    /// reuses the main run instead of training again.</summary>
+    /// <value>learned, 30, 100.</value>
+    public IReadOnlyList<float?> NaturalGapLogitScales { get; set; } = [null, 30f, 100f];
+
+    /// <summary>The systems the natural arm trains a captioner for (one seed each); the emulated arm reuses every
+    /// system's first-seed captioner, since it costs only inference.</summary>
+    /// <value>C1, C3, paired.</value>
+    public IReadOnlyList<string> NaturalGapSystems { get; set; } = ["C1", "C3", "paired"];
+
+    /// <summary>A copy whose <see cref="World"/> is a copy too, so the copy can change them freely.</summary>
+    public ShapesExperimentOptions Clone()
+    {
+        var copy = (ShapesExperimentOptions)MemberwiseClone();
+        copy.World = new ShapesWorldOptions
+        {
+            Seed = World.Seed,
+            ImageSize = World.ImageSize,
+            WebPairs = World.WebPairs,
+            CorpusCaptions = World.CorpusCaptions,
+            AuxiliaryPairs = World.AuxiliaryPairs,
+            UnpairedPhotos = World.UnpairedPhotos,
+            ValidationScenes = World.ValidationScenes,
+            TestScenes = World.TestScenes,
+            ReferencesPerScene = World.ReferencesPerScene,
+            ObjectCountWeights = World.ObjectCountWeights,
+        };
+        return copy;
+    }
+
     /// <summary>The documented default run.</summary>
     public static ShapesExperimentOptions Default() => new();
 
@@ -107,6 +161,7 @@ public sealed class ShapesExperimentOptions
         ClipBatchSize = 64,
         CaptionerSteps = 300,
         SyntheticRenders = 400,
+        GapStudy = ShapesGapStudy.Emulated,
     };
 
     private static ShapesWorldOptions QuickWorld()
@@ -134,6 +189,39 @@ public sealed class ShapesExperimentOptions
         ArgumentOutOfRangeException.ThrowIfNegative(SyntheticRenders, nameof(SyntheticRenders));
         ArgumentOutOfRangeException.ThrowIfNegative(ShowcaseCount, nameof(ShowcaseCount));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CaptionerWorkers, nameof(CaptionerWorkers));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Worlds, nameof(Worlds));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BootstrapResamples, 100, nameof(BootstrapResamples));
+        if (!Enum.IsDefined(GapStudy))
+        {
+            throw new ArgumentException($"GapStudy must be None, Emulated or Full but is {(int)GapStudy}.", nameof(GapStudy));
+        }
+
+        ArgumentNullException.ThrowIfNull(EmulatedCentroidDistances, nameof(EmulatedCentroidDistances));
+        ArgumentNullException.ThrowIfNull(NaturalGapLogitScales, nameof(NaturalGapLogitScales));
+        ArgumentNullException.ThrowIfNull(NaturalGapSystems, nameof(NaturalGapSystems));
+        foreach (var distance in EmulatedCentroidDistances)
+        {
+            if (!(distance is >= 0 and <= 2))
+            {
+                throw new ArgumentException($"EmulatedCentroidDistances must lie in [0, 2] (unit vectors) but holds {distance}.", nameof(EmulatedCentroidDistances));
+            }
+        }
+
+        foreach (var natural in NaturalGapLogitScales)
+        {
+            if (natural is { } v && !(v is > 0 and <= 1000))
+            {
+                throw new ArgumentException($"NaturalGapLogitScales must be in (0, 1000] or null (learned) but holds {v}.", nameof(NaturalGapLogitScales));
+            }
+        }
+
+        foreach (var name in NaturalGapSystems)
+        {
+            if (!ShapesExperiment.Systems.Any(s => s.Name == name))
+            {
+                throw new ArgumentException($"NaturalGapSystems names '{name}', which is not a system ({string.Join(", ", ShapesExperiment.Systems.Select(s => s.Name))}).", nameof(NaturalGapSystems));
+            }
+        }
         if (!Enum.IsDefined(EvaluationSplit))
         {
             throw new ArgumentException($"EvaluationSplit must be Test or Validation but is {(int)EvaluationSplit}.", nameof(EvaluationSplit));
@@ -153,6 +241,19 @@ public sealed class ShapesExperimentOptions
             throw new ArgumentException("ClipLearningRate and CaptionerLearningRate must be positive.", nameof(ClipLearningRate));
         }
     }
+}
+
+/// <summary>Which arms of the gap study a <see cref="ShapesExperiment"/> runs.</summary>
+public enum ShapesGapStudy
+{
+    /// <summary>No gap study beyond the trained CLIP's own point.</summary>
+    None,
+
+    /// <summary>The emulated arm only: the trained CLIP's image embeddings shifted along the gap vector (inference only).</summary>
+    Emulated,
+
+    /// <summary>Both arms: also CLIPs trained at the <see cref="ShapesExperimentOptions.NaturalGapLogitScales"/>.</summary>
+    Full,
 }
 
 /// <summary>The split a <see cref="ShapesExperiment"/> scores its systems on.</summary>
