@@ -207,7 +207,7 @@ internal static class ShapesPlots
             }
         }
 
-        plot.Title("scene F1 against the modality gap (first captioner seed; emulated arm: shifted image embeddings)");
+        plot.Title("scene F1 against the modality gap (first captioner seed)");
         plot.XLabel("centroid distance of the evaluation pairs");
         plot.YLabel("scene F1 (×100)");
         plot.ShowLegend(Alignment.UpperLeft);
