@@ -17,7 +17,7 @@ using CrossModal.Training.Captioning;
 namespace CrossModal.ShapesWorld.Experiment;
 
 /// <summary>
-/// The whole method end to end in ShapesWorld (issue 7): generate the world; <b>connect</b> — train a small CLIP
+/// The whole method end to end in ShapesWorld: generate the world; <b>connect</b> — train a small CLIP
 /// contrastively on the web pairs and measure the modality gap of the test pairs; encode the text corpus, the
 /// auxiliary pairs, the unpaired photos, synthetic renders of corpus captions and the test photos; train one
 /// text-only captioner per bridging strategy with the same decoder and budget, plus the paired ceiling (the same

@@ -102,7 +102,7 @@ public static class ShapesReportWriter
     private static string Pm(double mean, double std, int digits) =>
         string.Create(Inv, $"{mean.ToString("F" + digits, Inv)} ± {std.ToString("F" + digits, Inv)}");
 
-    // Temp file + rename, so an interrupted run never leaves a half-written output (STYLE.md, convention 8).
+    // Temp file + rename, so an interrupted run never leaves a half-written output that looks complete.
     private static void WriteAtomically(string path, Action<Stream> write)
     {
         var temporary = path + ".tmp";

@@ -4,7 +4,7 @@ using System.IO;
 namespace CrossModal.Tensors.IO;
 
 /// <summary>Writes a file under a temporary name in the same folder and renames it over the target, so an
-/// interrupted write never leaves a partial file at the target path (STYLE.md §8).</summary>
+/// interrupted write never leaves a partial file at the target path for a later reader to mistake for a whole one.</summary>
 internal static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)

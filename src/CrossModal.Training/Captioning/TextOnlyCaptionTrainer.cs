@@ -263,7 +263,7 @@ public sealed class TextOnlyCaptionTrainer
     internal static int Mix(int seed, int salt)
     {
         // Not HashCode.Combine: it is seeded randomly per process, which made the same Seed give different shuffles
-        // and noise in every run (STYLE.md, convention 9). SplitMix64's finaliser (Steele et al., OOPSLA 2014) instead.
+        // and noise in every run, breaking reproducibility from the seed. SplitMix64's finaliser (Steele et al., OOPSLA 2014) instead.
         var x = ((ulong)(uint)seed << 32 | (uint)salt) ^ 0x5EEDUL;
         x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
         x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;

@@ -11,7 +11,7 @@ namespace CrossModal.Tensors.Tests.Nn;
 public sealed class AllocationCollection;
 
 /// <summary>
-/// STYLE.md §5: a training step in steady state allocates nothing on the managed heap. The calling thread must
+/// A training step in steady state allocates nothing on the managed heap (a GC pause mid-training costs throughput). The calling thread must
 /// allocate exactly 0 bytes. The process-wide count also covers the GEMM worker threads, but the test host allocates a
 /// few hundred bytes a second on its own threads even when idle (measured: ~340 B per 200 ms), and more
 /// under load, so that count gets a fixed allowance of 64 KiB over 10 steps: a re-allocated activation buffer

@@ -136,7 +136,7 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The evidence of issue 5: a small decoder trained from scratch on 300 real captions, each conditioned on a fixed
+    /// Evidence that text-only training really fits captions: a small decoder trained from scratch on 300 real captions, each conditioned on a fixed
     /// random unit vector standing in for its text embedding, reproduces at least 90 % of them exactly by greedy
     /// decoding from their own embeddings, in well under a minute on the 2-core development machine.
     /// </summary>
