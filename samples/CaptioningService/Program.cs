@@ -65,6 +65,11 @@ public static class CaptioningServiceApp
         {
             return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest);
         }
+        catch (DllNotFoundException e)
+        {
+            // A JPEG upload on a machine without libturbojpeg: the format is valid but this server cannot read it.
+            return Results.Problem(e.Message, statusCode: StatusCodes.Status415UnsupportedMediaType);
+        }
     }
 }
 
