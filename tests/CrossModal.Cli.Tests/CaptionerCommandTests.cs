@@ -29,10 +29,7 @@ public sealed class CaptionerCommandTests
         var directory = Directory.CreateTempSubdirectory("crossmodal-cli-");
         try
         {
-            var captions = Path.Combine(directory.FullName, "captions.txt");
-            File.WriteAllLines(captions, Captions);
-            var texts = Path.Combine(directory.FullName, "texts.npy");
-            NpyFile.Write(texts, new HostArray([Captions.Length, 8], Random(Captions.Length * 8, 1)));
+            var (captions, texts) = WriteCaptionsAndEmbeddings(directory);
             var images = Path.Combine(directory.FullName, "images.npy");
             NpyFile.Write(images, new HostArray([3, 8], Random(3 * 8, 2)));
             var model = Path.Combine(directory.FullName, "model.safetensors");
@@ -101,10 +98,7 @@ public sealed class CaptionerCommandTests
         var directory = Directory.CreateTempSubdirectory("crossmodal-cli-");
         try
         {
-            var captions = Path.Combine(directory.FullName, "captions.txt");
-            File.WriteAllLines(captions, Captions);
-            var texts = Path.Combine(directory.FullName, "texts.npy");
-            NpyFile.Write(texts, new HostArray([Captions.Length, 8], Random(Captions.Length * 8, 1)));
+            var (captions, texts) = WriteCaptionsAndEmbeddings(directory);
             var pseudo = Path.Combine(directory.FullName, "pseudo.npy");
             NpyFile.Write(pseudo, new HostArray([Captions.Length, 8], Random(Captions.Length * 8, 3)));
             var images = Path.Combine(directory.FullName, "images.npy");
@@ -144,10 +138,7 @@ public sealed class CaptionerCommandTests
         var directory = Directory.CreateTempSubdirectory("crossmodal-cli-");
         try
         {
-            var captions = Path.Combine(directory.FullName, "captions.txt");
-            File.WriteAllLines(captions, Captions);
-            var texts = Path.Combine(directory.FullName, "texts.npy");
-            NpyFile.Write(texts, new HostArray([Captions.Length, 8], Random(Captions.Length * 8, 1)));
+            var (captions, texts) = WriteCaptionsAndEmbeddings(directory);
             var model = Path.Combine(directory.FullName, "model.safetensors");
             string[] args = ["--captions", captions, "--text-embeddings", texts, "--bridge", bridge, "--out", model];
             if (pseudoRows != "none")
@@ -170,6 +161,38 @@ public sealed class CaptionerCommandTests
         {
             directory.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public void A_non_finite_embedding_in_a_file_is_reported_as_bad_file_contents()
+    {
+        var directory = Directory.CreateTempSubdirectory("crossmodal-cli-");
+        try
+        {
+            var (captions, _) = WriteCaptionsAndEmbeddings(directory);
+            var values = Random(Captions.Length * 8, 1);
+            values[13] = float.NaN;
+            var texts = Path.Combine(directory.FullName, "nan.npy");
+            NpyFile.Write(texts, new HostArray([Captions.Length, 8], values));
+
+            var (code, _, stderr) = Run(TrainCaptionerCommand.Create(), "--captions", captions, "--text-embeddings", texts, "--out", Path.Combine(directory.FullName, "m.safetensors"));
+            Assert.Equal(2, code);
+            Assert.Equal($"error: --text-embeddings: '{texts}': Embedding row 1 (column 5) is NaN; embeddings must be finite.", stderr.TrimEnd());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The six captions and one random 8-dimensional "text embedding" per caption.</summary>
+    private static (string Captions, string Texts) WriteCaptionsAndEmbeddings(DirectoryInfo directory)
+    {
+        var captions = Path.Combine(directory.FullName, "captions.txt");
+        File.WriteAllLines(captions, Captions);
+        var texts = Path.Combine(directory.FullName, "texts.npy");
+        NpyFile.Write(texts, new HostArray([Captions.Length, 8], Random(Captions.Length * 8, 1)));
+        return (captions, texts);
     }
 
     private static float[] Random(int count, int seed)

@@ -81,21 +81,8 @@ public sealed class ErrorMappingTests
     {
         var root = Program.BuildRootCommand();
         root.Subcommands.Add(ThrowingCommand.Create());
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        try
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-            var code = Program.Run(root, args, Console.Error);
-            return (code, stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
+        var result = ConsoleCapture.Run(root, args);
+        return (result.ExitCode, result.Out, result.Error);
     }
 
     /// <summary>A command that throws the exception its argument names, standing in for a defect or a bad input.</summary>

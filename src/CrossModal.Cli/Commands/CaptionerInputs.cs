@@ -46,7 +46,16 @@ internal static class CaptionerInputs
         }
 
         var matrix = new EmbeddingMatrix(array.Data, array.Shape[0], array.Shape[1]);
-        matrix.EnsureFinite(option);
+        try
+        {
+            matrix.EnsureFinite(option);
+        }
+        catch (ArgumentException e)
+        {
+            // A NaN or infinity in the file is bad file contents, not a bad argument.
+            throw new InvalidDataException($"{option}: '{path}': {e.Message.Split(" (Parameter")[0]}", e);
+        }
+
         return matrix;
     }
 
