@@ -25,30 +25,28 @@ public sealed class CaptionTrainerFactory
         _defaultBridge = defaultBridge;
     }
 
-    /// <summary>A new model of <paramref name="spec"/> on the container's backend, initialised from <paramref name="seed"/>.</summary>
-    /// <param name="spec">The mapper and decoder shape.</param>
+    /// <summary>A new model of the shape <paramref name="options"/> on the container's backend, initialised from <paramref name="seed"/>.</summary>
+    /// <param name="options">The mapper and decoder shape.</param>
     /// <param name="seed">Seed of the initial weights.</param>
-    public PrefixLanguageModel CreateModel(PrefixLanguageModelSpec spec, int seed = 0)
+    public PrefixLanguageModel CreateModel(PrefixLanguageModelOptions options, int seed = 0)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        return ModelFactory.BuildModel(spec, _backend, seed);
+        ArgumentNullException.ThrowIfNull(options);
+        return ModelFactory.BuildModel(options, _backend, seed);
     }
 
     /// <summary>A trainer of <paramref name="model"/> with a copy of the configured training options.</summary>
     /// <param name="model">The model to train (from <see cref="CreateModel"/>).</param>
-    /// <param name="spec">Its spec (saved with the checkpoints).</param>
     /// <param name="tokenizer">The captions' tokenizer (see <see cref="TokenizerProvider"/>).</param>
     /// <param name="bridge">The gap-bridging strategy; null for the container's default <see cref="IModalityBridge"/>.</param>
     /// <param name="adjust">Changes to this trainer's copy of the options, e.g. its output path.</param>
-    public TextOnlyCaptionTrainer Create(
-        PrefixLanguageModel model, PrefixLanguageModelSpec spec, ITokenizer tokenizer, IModalityBridge? bridge = null,
-        Action<TextOnlyCaptionTrainerOptions>? adjust = null)
+    public CaptionTrainer Create(
+        PrefixLanguageModel model, ITokenizer tokenizer, IModalityBridge? bridge = null,
+        Action<CaptionTrainerOptions>? adjust = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(tokenizer);
         var options = ModelFactory.Copy(_options.Value.Training);
         adjust?.Invoke(options);
-        return ModelFactory.CreateTrainer(model, spec, tokenizer, bridge ?? _defaultBridge(), options);
+        return ModelFactory.CreateTrainer(model, tokenizer, bridge ?? _defaultBridge(), options);
     }
 }

@@ -36,7 +36,7 @@ public sealed class CrossModalOptions
     public Dictionary<string, string> Tokenizers { get; set; } = new();
 
     /// <summary>Options of the trainers made by <see cref="CaptionTrainerFactory"/>.</summary>
-    public TextOnlyCaptionTrainerOptions Training { get; set; } = new();
+    public CaptionTrainerOptions Training { get; set; } = new();
 }
 
 /// <summary>Which compute backend the container creates, and how.</summary>

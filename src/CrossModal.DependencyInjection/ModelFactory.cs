@@ -41,7 +41,7 @@ internal static class ModelFactory
     }
 
     /// <summary>The first invalid trainer option as "Name: message", or null.</summary>
-    public static string? CheckTraining(TextOnlyCaptionTrainerOptions options)
+    public static string? CheckTraining(CaptionTrainerOptions options)
     {
         try
         {
@@ -66,7 +66,7 @@ internal static class ModelFactory
 
     public static ClipModel LoadClip(ClipEncoderOptions options, IComputeBackend backend)
     {
-        var model = ClipCheckpoint.Load(options.ModelDirectory!, backend);
+        var model = ClipModel.Load(options.ModelDirectory!, backend);
         model.EncodeBatchSize = options.BatchSize;
         return model;
     }
@@ -96,18 +96,18 @@ internal static class ModelFactory
 
     public static ITokenizer LoadWordTokenizer(string path) => WordTokenizer.Load(path);
 
-    public static PrefixLanguageModel BuildModel(PrefixLanguageModelSpec spec, IComputeBackend backend, int seed)
+    public static PrefixLanguageModel BuildModel(PrefixLanguageModelOptions options, IComputeBackend backend, int seed)
     {
-        var model = spec.Build(backend);
-        model.InitializeParameters(seed);
+        var model = new PrefixLanguageModel(backend, options);
+        model.ResetParameters(seed);
         return model;
     }
 
-    public static TextOnlyCaptionTrainer CreateTrainer(
-        PrefixLanguageModel model, PrefixLanguageModelSpec spec, ITokenizer tokenizer, IModalityBridge? bridge, TextOnlyCaptionTrainerOptions options) =>
-        new(model, spec, tokenizer, bridge, options);
+    public static CaptionTrainer CreateTrainer(
+        PrefixLanguageModel model, ITokenizer tokenizer, IModalityBridge? bridge, CaptionTrainerOptions options) =>
+        new(model, tokenizer, bridge, options);
 
     /// <summary>A copy, so one trainer's adjustments (e.g. its output path) never reach the shared options.</summary>
-    public static TextOnlyCaptionTrainerOptions Copy(TextOnlyCaptionTrainerOptions options) =>
-        JsonSerializer.Deserialize<TextOnlyCaptionTrainerOptions>(JsonSerializer.Serialize(options))!;
+    public static CaptionTrainerOptions Copy(CaptionTrainerOptions options) =>
+        JsonSerializer.Deserialize<CaptionTrainerOptions>(JsonSerializer.Serialize(options))!;
 }

@@ -185,6 +185,25 @@ public sealed class CaptionerCommandTests
         }
     }
 
+    [Fact]
+    public void UnknownMapperIsAOneLineErrorNamingTheOption()
+    {
+        var directory = Directory.CreateTempSubdirectory("crossmodal-cli-");
+        try
+        {
+            var (captions, texts) = WriteCaptionsAndEmbeddings(directory);
+            var (code, stdout, stderr) = Run(TrainCaptionerCommand.Create(),
+                "--captions", captions, "--text-embeddings", texts, "--bridge", "c1", "--mapper", "lstm", "--out", Path.Combine(directory.FullName, "m.safetensors"));
+            Assert.Equal(2, code);
+            Assert.Equal(string.Empty, stdout);
+            Assert.StartsWith("error: --mapper: unknown mapper 'lstm'; expected mlp, transformer or linear.", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>The six captions and one random 8-dimensional "text embedding" per caption.</summary>
     private static (string Captions, string Texts) WriteCaptionsAndEmbeddings(DirectoryInfo directory)
     {

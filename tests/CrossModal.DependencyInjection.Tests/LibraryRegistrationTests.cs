@@ -66,16 +66,16 @@ public sealed class LibraryRegistrationTests : IDisposable
 
         var tokenizer = provider.GetRequiredKeyedService<ITokenizer>("words");
         var encoder = provider.GetRequiredService<ITextEncoder>();
-        var spec = new PrefixLanguageModelSpec
+        var shape = new PrefixLanguageModelOptions
         {
-            Mapper = "mlp",
+            Mapper = PrefixMapperKind.Mlp,
             EmbeddingDimension = encoder.Dimension,
             PrefixLength = 2,
             Decoder = new Gpt2DecoderOptions { VocabularySize = tokenizer.VocabularySize, Context = 16, Width = 16, Layers = 1, Heads = 2 },
         };
         var factory = provider.GetRequiredService<CaptionTrainerFactory>();
-        var model = factory.CreateModel(spec, seed: 3);
-        var trainer = factory.Create(model, spec, tokenizer, adjust: o => o.BestModelPath = checkpoint);
+        var model = factory.CreateModel(shape, seed: 3);
+        var trainer = factory.Create(model, tokenizer, adjust: o => o.BestModelPath = checkpoint);
         var result = trainer.Train(Captions, encoder);
 
         Assert.Equal(4, result.Steps);

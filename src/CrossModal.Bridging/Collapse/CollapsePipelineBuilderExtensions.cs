@@ -13,6 +13,7 @@ public static class CollapsePipelineBuilderExtensions
     public static BridgePipelineBuilder AddCollapse(this BridgePipelineBuilder builder, CollapseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new CollapseBridge(options ?? new CollapseOptions()));
+        var validated = new CollapseBridge(options ?? new CollapseOptions()); // validates and copies the options now
+        return builder.AddBridge(() => new CollapseBridge(validated.Options));
     }
 }

@@ -13,6 +13,7 @@ public static class CovarianceNoisePipelineBuilderExtensions
     public static BridgePipelineBuilder AddCovarianceNoise(this BridgePipelineBuilder builder, CovarianceNoiseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new CovarianceNoiseBridge(options ?? new CovarianceNoiseOptions()));
+        var validated = new CovarianceNoiseBridge(options ?? new CovarianceNoiseOptions()); // validates and copies the options now
+        return builder.AddBridge(() => new CovarianceNoiseBridge(validated.Options, builder.Backend));
     }
 }

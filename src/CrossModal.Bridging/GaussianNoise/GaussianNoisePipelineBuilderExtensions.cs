@@ -13,6 +13,7 @@ public static class GaussianNoisePipelineBuilderExtensions
     public static BridgePipelineBuilder AddGaussianNoise(this BridgePipelineBuilder builder, GaussianNoiseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new GaussianNoiseBridge(options ?? new GaussianNoiseOptions()));
+        var validated = new GaussianNoiseBridge(options ?? new GaussianNoiseOptions()); // validates and copies the options now
+        return builder.AddBridge(() => new GaussianNoiseBridge(validated.Options));
     }
 }

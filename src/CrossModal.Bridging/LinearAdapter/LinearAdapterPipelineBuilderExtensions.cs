@@ -13,6 +13,7 @@ public static class LinearAdapterPipelineBuilderExtensions
     public static BridgePipelineBuilder AddLinearAdapter(this BridgePipelineBuilder builder, LinearAdapterOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new LinearAdapterBridge(options ?? new LinearAdapterOptions()));
+        var validated = new LinearAdapterBridge(options ?? new LinearAdapterOptions()); // validates and copies the options now
+        return builder.AddBridge(() => new LinearAdapterBridge(validated.Options, builder.Backend));
     }
 }

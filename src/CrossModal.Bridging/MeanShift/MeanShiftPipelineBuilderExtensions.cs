@@ -13,6 +13,7 @@ public static class MeanShiftPipelineBuilderExtensions
     public static BridgePipelineBuilder AddMeanShift(this BridgePipelineBuilder builder, MeanShiftOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new MeanShiftBridge(options ?? new MeanShiftOptions()));
+        var validated = new MeanShiftBridge(options ?? new MeanShiftOptions()); // validates and copies the options now
+        return builder.AddBridge(() => new MeanShiftBridge(validated.Options));
     }
 }

@@ -13,6 +13,7 @@ public static class SupportSetProjectionPipelineBuilderExtensions
     public static BridgePipelineBuilder AddSupportSetProjection(this BridgePipelineBuilder builder, SupportSetProjectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new SupportSetProjectionBridge(options ?? new SupportSetProjectionOptions()));
+        var validated = new SupportSetProjectionBridge(options ?? new SupportSetProjectionOptions()); // validates and copies the options now
+        return builder.AddBridge(() => new SupportSetProjectionBridge(validated.Options, builder.Backend));
     }
 }

@@ -13,6 +13,7 @@ public static class SyntheticPairAlignmentPipelineBuilderExtensions
     public static BridgePipelineBuilder AddSyntheticPairAlignment(this BridgePipelineBuilder builder, SyntheticPairAlignmentOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new SyntheticPairAlignmentBridge(options ?? new SyntheticPairAlignmentOptions()));
+        var validated = new SyntheticPairAlignmentBridge(options ?? new SyntheticPairAlignmentOptions()); // validates and copies the options now
+        return builder.AddBridge(() => new SyntheticPairAlignmentBridge(validated.Options, builder.Backend));
     }
 }

@@ -40,7 +40,7 @@ internal static class BenchClipCommand
         var config = new ClipConfig(); // openai/clip-vit-base-patch32's shape
         Console.Error.WriteLine($"building a random {config} …");
         var model = new ClipModel(CpuBackend.Default, config);
-        model.Initialize(seed: 0);
+        model.ResetParameters(seed: 0);
         model.Eval();
 
         var rng = new Random(1);

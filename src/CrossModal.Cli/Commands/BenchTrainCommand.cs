@@ -2,6 +2,7 @@ using System;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using CrossModal.Models.Language;
 using CrossModal.Tensors.Cpu;
 using CrossModal.Tensors.Nn;
 using CrossModal.Tensors.Optim;
@@ -71,7 +72,7 @@ internal static class BenchTrainCommand
             Layers = Layers,
             Heads = Heads,
         });
-        model.InitializeParameters(seed: 1234);
+        model.ResetParameters(seed: 1234);
         var optimizer = new AdamW(model.Parameters(), new AdamWOptions { LearningRate = 3e-4f, WeightDecay = 0.1f });
         var rng = new Random(42);
         var tokens = new int[Batch * Context];

@@ -54,15 +54,15 @@ internal static class BenchTrainPrefixLmCommand
 
     private static double Run(int steps, int warmup)
     {
-        var spec = new PrefixLanguageModelSpec
+        var modelOptions = new PrefixLanguageModelOptions
         {
-            Mapper = MlpMapper.KindName,
+            Mapper = PrefixMapperKind.Mlp,
             EmbeddingDimension = Embedding,
             PrefixLength = Prefix,
             Decoder = new Gpt2DecoderOptions { VocabularySize = Vocabulary, Context = Prefix + CaptionSlots, Width = Width, Layers = Layers, Heads = Heads },
         };
-        var model = spec.Build(CpuBackend.Default);
-        model.InitializeParameters(1234);
+        var model = new PrefixLanguageModel(CpuBackend.Default, modelOptions);
+        model.ResetParameters(1234);
         var parameters = model.TrainableParameters();
         var optimizer = new AdamW(parameters, new AdamWOptions { LearningRate = 1e-3f });
         var rng = new Random(42);
@@ -83,7 +83,7 @@ internal static class BenchTrainPrefixLmCommand
 
         for (var i = 0; i < targets.Length; i++)
         {
-            // Prefix positions (but the last) are not scored, as in TextOnlyCaptionTrainer.
+            // Prefix positions (but the last) are not scored, as in CaptionTrainer.
             targets[i] = i % (Prefix + CaptionSlots) < Prefix - 1 ? -100 : rng.Next(Vocabulary);
         }
 

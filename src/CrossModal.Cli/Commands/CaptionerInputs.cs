@@ -60,11 +60,11 @@ internal static class CaptionerInputs
     }
 
     /// <summary>The tokenizer named by <c>--tokenizer</c>.</summary>
-    public static ITokenizer Tokenizer(string name, IReadOnlyList<string> captions) => name.ToLowerInvariant() switch
+    public static ITokenizer Tokenizer(string name, IReadOnlyList<string> captions)
     {
-        "word" => WordTokenizer.Build(captions),
-        "gpt2" => Gpt2Tokenizer.Shared,
-        "clip" => ClipTokenizer.Shared,
-        _ => throw new CommandLineError($"--tokenizer: unknown tokenizer '{name}'; expected word, gpt2 or clip."),
-    };
+        var lower = name.ToLowerInvariant();
+        return lower == TokenizerRegistry.Word ? WordTokenizer.Build(captions)
+            : TokenizerRegistry.TryGetPretrained(lower, out var pretrained) ? pretrained
+            : throw new CommandLineError($"--tokenizer: unknown tokenizer '{name}'; expected word, gpt2 or clip.");
+    }
 }

@@ -82,7 +82,7 @@ internal static class EncodeCommand
             throw new CommandLineError(textFile is not null ? $"--text file '{textFile}' holds no lines" : "--images names no image files");
         }
 
-        var clip = ClipCheckpoint.Load(modelDirectory);
+        var clip = ClipModel.Load(modelDirectory);
         clip.EncodeBatchSize = batch;
         clip.NormalizeEmbeddings = true;
         var result = new float[inputs.Count * clip.Dimension];

@@ -31,13 +31,9 @@ internal static class TokenizeCommand
 
     private static int Run(string? tokenizerName, bool json, string[] texts)
     {
-        ITokenizer tokenizer = tokenizerName switch
-        {
-            "clip" => ClipTokenizer.Shared,
-            "gpt2" => Gpt2Tokenizer.Shared,
-            null => throw new CommandLineError("--tokenizer clip|gpt2 is required."),
-            _ => throw new CommandLineError($"--tokenizer must be 'clip' or 'gpt2', not '{tokenizerName}'."),
-        };
+        ITokenizer tokenizer = tokenizerName is null ? throw new CommandLineError("--tokenizer clip|gpt2 is required.")
+            : TokenizerRegistry.TryGetPretrained(tokenizerName, out var pretrained) ? pretrained
+            : throw new CommandLineError($"--tokenizer must be 'clip' or 'gpt2', not '{tokenizerName}'.");
 
         IEnumerable<string> inputs = texts.Length > 0 ? texts : ReadLines(Console.In);
         if (json)

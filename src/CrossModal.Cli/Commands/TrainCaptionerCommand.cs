@@ -67,10 +67,16 @@ internal static class TrainCaptionerCommand
                     longest = Math.Max(longest, tok.Encode(text).Length);
                 }
 
-                var k = parse.GetValue(mapper) == LinearMapper.KindName ? 1 : parse.GetValue(prefix);
-                var spec = new PrefixLanguageModelSpec
+                var mapperName = parse.GetValue(mapper)!;
+                if (!PrefixMapperKinds.TryParse(mapperName, out var mapperKind))
                 {
-                    Mapper = parse.GetValue(mapper)!,
+                    throw new CommandLineError($"--mapper: unknown mapper '{mapperName}'; expected mlp, transformer or linear.");
+                }
+
+                var k = mapperKind == PrefixMapperKind.Linear ? 1 : parse.GetValue(prefix);
+                var modelOptions = new PrefixLanguageModelOptions
+                {
+                    Mapper = mapperKind,
                     EmbeddingDimension = embeddings.Dimension,
                     PrefixLength = k,
                     Decoder = new Gpt2DecoderOptions
@@ -83,9 +89,9 @@ internal static class TrainCaptionerCommand
                     },
                 };
                 var seedValue = parse.GetValue(seed);
-                var model = spec.Build(CpuBackend.Default);
-                model.InitializeParameters(seedValue);
-                var options = new TextOnlyCaptionTrainerOptions
+                var model = new PrefixLanguageModel(CpuBackend.Default, modelOptions);
+                model.ResetParameters(seedValue);
+                var options = new CaptionTrainerOptions
                 {
                     Epochs = parse.GetValue(epochs),
                     BatchSize = parse.GetValue(batch),
@@ -96,7 +102,7 @@ internal static class TrainCaptionerCommand
                     Seed = seedValue,
                     BestModelPath = parse.GetValue(output)!,
                 };
-                var trainer = new TextOnlyCaptionTrainer(model, spec, tok, pipeline, options);
+                var trainer = new CaptionTrainer(model, tok, pipeline, options);
                 CaptionTrainingResult? result = null;
                 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
                 console.Progress()

@@ -4,6 +4,7 @@ using System.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CrossModal.Tensors;
+using CrossModal.Tensors.IO;
 
 namespace CrossModal.Models.Clip;
 
@@ -162,8 +163,8 @@ public sealed class ClipConfig
     /// <c>CLIPConfig.__init__</c> does); absent fields take Hugging Face's defaults.
     /// </summary>
     /// <param name="path">The file.</param>
-    /// <exception cref="InvalidDataException">The file is not valid JSON or a field has the wrong type; the message names the file.</exception>
-    /// <exception cref="ArgumentException">A value is out of range or <c>hidden_act</c> is unsupported.</exception>
+    /// <exception cref="InvalidDataException">The file is not valid JSON, a field has the wrong type, a value is out of
+    /// range or <c>hidden_act</c> is unsupported; the message names the file.</exception>
     public static ClipConfig Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -222,7 +223,8 @@ public sealed class ClipConfig
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{path}: {e.Message}", e);
+            // A value out of range in a file is bad file contents, not a bad argument of the caller.
+            throw new InvalidDataException($"{path}: {e.Message}", e);
         }
     }
 
@@ -269,20 +271,7 @@ public sealed class ClipConfig
             },
         };
         var json = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temp, json);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        AtomicFile.Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(json)));
     }
 
     private static JsonObject Merge(JsonNode? config, JsonNode? legacy)

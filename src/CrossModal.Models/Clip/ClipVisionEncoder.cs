@@ -107,15 +107,15 @@ public sealed class ClipVisionEncoder : Module
 
         ExtractPatches(pixels, _patchHost, batch, _config.ImageSize, _config.PatchSize);
         _patches = Buffer(_patches, batch * p, k);
-        Backend.Upload(_patchHost, _patches);
+        Backend.Upload(_patches, _patchHost);
         var patchFeatures = PatchEmbedding.Forward(_patches); // (B·P, C)
 
         // tokens[b] = [class; patches of image b] + positions (HF CLIPVisionEmbeddings).
         _tokens = Buffer(_tokens, batch * t, c);
         for (var b = 0; b < batch; b++)
         {
-            Backend.Copy(ClassEmbedding.Value, _tokens.View((long)b * t * c, c));
-            Backend.Copy(patchFeatures.View((long)b * p * c, p, c), _tokens.View(((long)b * t + 1) * c, p, c));
+            Backend.Copy(destination: _tokens.View((long)b * t * c, c), source: ClassEmbedding.Value);
+            Backend.Copy(destination: _tokens.View(((long)b * t + 1) * c, p, c), source: patchFeatures.View((long)b * p * c, p, c));
         }
 
         Backend.AddPositionEmbedding(_tokens, PositionEmbedding.Weight.Value, batch, t);
@@ -153,8 +153,8 @@ public sealed class ClipVisionEncoder : Module
         _dPatches = Buffer(_dPatches, batch * p, c);
         for (var b = 0; b < batch; b++)
         {
-            Backend.Axpy(1f, dTokens.View((long)b * t * c, c), ClassEmbedding.Gradient);
-            Backend.Copy(dTokens.View(((long)b * t + 1) * c, p, c), _dPatches.View((long)b * p * c, p, c));
+            Backend.Axpy(ClassEmbedding.Gradient, 1f, dTokens.View((long)b * t * c, c));
+            Backend.Copy(destination: _dPatches.View((long)b * p * c, p, c), source: dTokens.View(((long)b * t + 1) * c, p, c));
         }
 
         // The pixels need no gradient: call the backend directly so dInput is not computed.

@@ -90,7 +90,7 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
             },
         };
         var model = new ClipModel(backend, config) { EncodeBatchSize = 256 };
-        model.Initialize(seed);
+        model.ResetParameters(seed);
         return new ShapesClip(model, tokenizer, context);
     }
 

@@ -158,7 +158,6 @@ public static class ShapesExperiment
                 Captions = t.Captions,
                 TrainSeconds = t.Seconds,
                 Model = job.Seed == 0 ? t.Model : null,
-                Spec = t.Spec,
                 Bridge = job.Bridge,
             });
         }
@@ -258,9 +257,9 @@ public static class ShapesExperiment
         const int prefix = 4;
         var embeddings = job.Embeddings;
         var captions = job.Captions;
-        var spec = new PrefixLanguageModelSpec
+        var modelOptions = new PrefixLanguageModelOptions
         {
-            Mapper = MlpMapper.KindName,
+            Mapper = PrefixMapperKind.Mlp,
             EmbeddingDimension = embeddings.Dimension,
             PrefixLength = prefix,
             Decoder = new Gpt2DecoderOptions
@@ -272,15 +271,15 @@ public static class ShapesExperiment
                 Heads = Math.Max(1, options.DecoderWidth / 32),
             },
         };
-        var model = spec.Build(backend);
-        model.InitializeParameters(1000 + job.Seed);
+        var model = new PrefixLanguageModel(backend, modelOptions);
+        model.ResetParameters(1000 + job.Seed);
 
         // The same number of optimiser steps for every system: whole epochs over a prefix of the captions.
         var batch = options.CaptionerBatchSize;
         var budget = (long)options.CaptionerSteps * batch;
         var count = (int)Math.Min(captions.Count, budget);
         var epochs = (int)Math.Max(1, Math.Round((double)budget / count));
-        var trainer = new TextOnlyCaptionTrainer(model, spec, tokenizer, job.Bridge, new TextOnlyCaptionTrainerOptions
+        var trainer = new CaptionTrainer(model, tokenizer, job.Bridge, new CaptionTrainerOptions
         {
             Epochs = epochs,
             BatchSize = batch,
@@ -289,7 +288,7 @@ public static class ShapesExperiment
             ValidationFraction = 0,
             EarlyStoppingPatience = 0,
             Seed = 7919 * (job.Seed + 1),
-            Paired = job.Bridge is null,
+            Supervision = job.Bridge is null ? CaptionSupervision.Paired : CaptionSupervision.TextOnly,
         });
         var stage = $"captioner {job.Name} seed {job.Seed + 1}/{options.Seeds}";
         var watch = Stopwatch.StartNew();
@@ -299,7 +298,7 @@ public static class ShapesExperiment
 
         model.Eval();
         var captioner = new PrefixCaptioner(model, tokenizer, job.Bridge, new DecodingOptions { MaxTokens = maxWords + 1 });
-        return new TrainedCaptioner(model, spec, result.StepLosses, captioner.Caption(testImages), seconds);
+        return new TrainedCaptioner(model, result.StepLosses, captioner.Caption(testImages), seconds);
     }
 
     /// <summary>Scores captions of the test photos: corpus BLEU-4 and CIDEr-D against the five references, mean scene
@@ -351,7 +350,7 @@ public static class ShapesExperiment
     private sealed record CaptionerJob(string Name, int Seed, IModalityBridge? Bridge, IReadOnlyList<string> Captions, EmbeddingMatrix Embeddings);
 
     /// <summary>A trained captioner, its losses, its captions of the test photos and its training time.</summary>
-    private sealed record TrainedCaptioner(PrefixLanguageModel Model, PrefixLanguageModelSpec Spec, IReadOnlyList<float> Losses,
+    private sealed record TrainedCaptioner(PrefixLanguageModel Model, IReadOnlyList<float> Losses,
                                            IReadOnlyList<string> Captions, double Seconds);
 
     /// <summary>Forwards a trainer's reports under this experiment's stage name.</summary>

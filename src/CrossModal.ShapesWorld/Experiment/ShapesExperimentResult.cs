@@ -50,9 +50,6 @@ public sealed class ShapesSystemRun
     /// <summary>The trained model (kept for the first seed only; null otherwise).</summary>
     public PrefixLanguageModel? Model { get; init; }
 
-    /// <summary>The model's shape.</summary>
-    public PrefixLanguageModelSpec? Spec { get; init; }
-
     /// <summary>The fitted bridge (null for <c>paired</c>).</summary>
     public IModalityBridge? Bridge { get; init; }
 }

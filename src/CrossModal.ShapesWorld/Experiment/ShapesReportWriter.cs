@@ -45,14 +45,14 @@ public static class ShapesReportWriter
         for (var i = 0; i < result.TestPhotos.Count; i++)
         {
             var name = PhotoName(result.Options, i);
-            WriteAtomically(Path.Combine(directory, name), s => PngEncoder.Write(result.TestPhotos[i], s));
+            WriteAtomically(Path.Combine(directory, name), s => PngEncoder.Write(s, result.TestPhotos[i]));
             written.Add(name);
         }
 
         if (showcase > 0)
         {
             var sheet = ContactSheet.Compose(result.TestPhotos.Take(showcase).ToArray(), columns: showcase, scale: 4);
-            WriteAtomically(Path.Combine(directory, "showcase.png"), s => PngEncoder.Write(sheet, s));
+            WriteAtomically(Path.Combine(directory, "showcase.png"), s => PngEncoder.Write(s, sheet));
             written.Add("showcase.png");
         }
 
@@ -63,13 +63,13 @@ public static class ShapesReportWriter
 
         var models = Path.Combine(directory, "models");
         Directory.CreateDirectory(models);
-        ClipCheckpoint.Save(result.Clip.Model, Path.Combine(models, "clip"));
+        result.Clip.Model.Save(Path.Combine(models, "clip"));
         result.Clip.Tokenizer.Save(Path.Combine(models, "clip", "vocab.txt"));
         written.Add("models/clip/" + ClipCheckpoint.WeightsFileName);
         foreach (var run in result.Runs.Where(r => r.Model is not null))
         {
             var name = $"models/captioner_{run.System}.safetensors";
-            CaptionerCheckpoint.Save(Path.Combine(directory, name), run.Model!, run.Spec!, result.Clip.Tokenizer, run.Bridge);
+            new CaptionerCheckpoint(run.Model!, result.Clip.Tokenizer) { Bridge = run.Bridge }.Save(Path.Combine(directory, name));
             written.Add(name);
         }
 

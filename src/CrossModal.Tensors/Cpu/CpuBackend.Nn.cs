@@ -102,6 +102,16 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
+    public void OnlineSoftmaxStep(Tensor weights, Tensor runningMax, Tensor accumulator, Tensor logits)
+    {
+        ArgumentNullException.ThrowIfNull(runningMax);
+        var n = (int)runningMax.Length;
+        var c = Rows(logits, n, nameof(logits));
+        var d = Rows(accumulator, n, nameof(accumulator));
+        Softmax.OnlineStep(Span(weights), Span(runningMax), Span(accumulator), Span(logits), n, c, d);
+    }
+
+    /// <inheritdoc />
     public void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output)
     {
         var c = output.Dim(-1);

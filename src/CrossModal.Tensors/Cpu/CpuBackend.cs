@@ -61,7 +61,7 @@ public sealed partial class CpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
-    public void Upload(ReadOnlySpan<float> source, Tensor destination)
+    public void Upload(Tensor destination, ReadOnlySpan<float> source)
     {
         var dst = Span(destination);
         if (source.Length != dst.Length)
@@ -73,7 +73,7 @@ public sealed partial class CpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
-    public void Download(Tensor source, Span<float> destination)
+    public void Download(Span<float> destination, Tensor source)
     {
         var src = Span(source);
         if (destination.Length != src.Length)
@@ -85,7 +85,7 @@ public sealed partial class CpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
-    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha = 1f, float beta = 0f)
+    public void MatMul(Tensor c, Tensor a, bool transposeA, Tensor b, bool transposeB, float alpha = 1f, float beta = 0f)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -135,7 +135,7 @@ public sealed partial class CpuBackend : IComputeBackend
     public void Fill(Tensor tensor, float value) => Span(tensor).Fill(value);
 
     /// <inheritdoc />
-    public void Copy(Tensor source, Tensor destination)
+    public void Copy(Tensor destination, Tensor source)
     {
         var src = Span(source);
         var dst = Span(destination);
@@ -148,10 +148,10 @@ public sealed partial class CpuBackend : IComputeBackend
     }
 
     /// <inheritdoc />
-    public void Add(Tensor x, Tensor y, Tensor destination) => TensorPrimitives.Add(Span(x), Span(y), Span(destination));
+    public void Add(Tensor destination, Tensor x, Tensor y) => TensorPrimitives.Add(Span(x), Span(y), Span(destination));
 
     /// <inheritdoc />
-    public void Axpy(float alpha, Tensor x, Tensor y)
+    public void Axpy(Tensor y, float alpha, Tensor x)
     {
         var ys = Span(y);
         TensorPrimitives.MultiplyAdd(Span(x), alpha, ys, ys);

@@ -5,8 +5,11 @@ namespace CrossModal.Tensors.IO;
 
 /// <summary>Writes a file under a temporary name in the same folder and renames it over the target, so an
 /// interrupted write never leaves a partial file at the target path for a later reader to mistake for a whole one.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, flushed to disk, then renamed into place.</summary>
+    /// <param name="path">The target file; its folder is created if missing.</param>
+    /// <param name="write">Writes the whole content to the stream it is given.</param>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

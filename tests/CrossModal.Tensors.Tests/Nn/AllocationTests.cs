@@ -24,38 +24,6 @@ public class AllocationTests
     private const long HostNoiseAllowance = 64 * 1024;
 
     [Fact]
-    public void Gpt_training_step_with_dropout_clipping_and_schedule_allocates_nothing_in_steady_state()
-    {
-        var backend = CpuBackend.Default;
-        var model = new TransformerLanguageModel(backend, new TransformerLanguageModelOptions
-        {
-            VocabularySize = 97, Context = 16, Width = 32, Layers = 2, Heads = 4, Dropout = 0.1f,
-        });
-        model.InitializeParameters(seed: 5);
-        var parameters = model.Parameters();
-        var optimizer = new AdamW(parameters, new AdamWOptions { LearningRate = 1e-3f });
-        var schedule = new CosineWarmupSchedule(1e-3f, warmupSteps: 2, totalSteps: 100);
-        var rng = new Random(3);
-        var tokens = new int[4 * 16];
-        var targets = new int[4 * 16];
-        for (var i = 0; i < tokens.Length; i++)
-        {
-            tokens[i] = rng.Next(97);
-            targets[i] = rng.Next(97);
-        }
-
-        Measure(() =>
-        {
-            model.ZeroGrad();
-            model.ForwardLoss(tokens, targets, 4, 16);
-            model.Backward();
-            GradientClipping.ClipGlobalNorm(parameters, 1f);
-            optimizer.LearningRate = schedule.At(optimizer.StepCount);
-            optimizer.Step();
-        });
-    }
-
-    [Fact]
     public void Clip_pair_training_step_allocates_nothing_in_steady_state()
     {
         var f = Fixture.Load("clip");

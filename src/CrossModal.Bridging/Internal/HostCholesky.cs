@@ -2,8 +2,13 @@ using System;
 
 namespace CrossModal.Bridging.Internal;
 
-/// <summary>Dense Cholesky factorisation A = L·Lᵀ and triangular solves, in double precision.</summary>
-internal static class Cholesky
+/// <summary>
+/// Dense Cholesky factorisation A = L·Lᵀ and triangular solves, in double precision, on the host CPU only — never on
+/// an <see cref="CrossModal.Tensors.IComputeBackend"/>. It serves the small D×D (or (D+1)×(D+1)) systems of the
+/// covariance factor and the ridge solve, whose O(D³) cost is tiny beside the backend's N×D work and which need double
+/// precision to stay stable.
+/// </summary>
+internal static class HostCholesky
 {
     /// <summary>
     /// Factors the symmetric matrix in place into its lower-triangular factor (upper triangle zeroed).

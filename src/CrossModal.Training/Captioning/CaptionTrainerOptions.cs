@@ -1,13 +1,27 @@
 using System;
+using System.Text.Json.Serialization;
 
 namespace CrossModal.Training.Captioning;
 
+/// <summary>What a caption's embedding is during training.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<CaptionSupervision>))]
+public enum CaptionSupervision
+{
+    /// <summary>The caption's own text embedding, through the bridge's training transform (CapDec, C3, DeCap): the
+    /// method of this library, captioning images without ever seeing one paired with a caption.</summary>
+    TextOnly,
+
+    /// <summary>The embedding of the image the caption describes, used as it is without the bridge's training transform:
+    /// the supervised upper bound of experiments.</summary>
+    Paired,
+}
+
 /// <summary>
-/// Hyper-parameters of <see cref="TextOnlyCaptionTrainer"/>. The defaults suit a small decoder trained from scratch
+/// Hyper-parameters of <see cref="CaptionTrainer"/>. The defaults suit a small decoder trained from scratch
 /// on a CPU (DeCap-style); for a pretrained GPT-2 use the papers' settings: <see cref="LearningRate"/> 2e-5,
 /// <see cref="BatchSize"/> 40, <see cref="Epochs"/> 10 (ClipCap, CapDec, C3), e.g. via <see cref="PretrainedGpt2"/>.
 /// </summary>
-public sealed class TextOnlyCaptionTrainerOptions
+public sealed class CaptionTrainerOptions
 {
     /// <summary>Passes over the training captions.</summary>
     /// <value>10.</value>
@@ -63,12 +77,13 @@ public sealed class TextOnlyCaptionTrainerOptions
     /// <summary>Where to keep the model with the best validation loss, or null.</summary>
     public string? BestModelPath { get; set; }
 
-    /// <summary>Paired (supervised) mode: the embeddings are image embeddings, used as they are without the bridge's training transform (the upper-bound row of experiments).</summary>
-    /// <value>False.</value>
-    public bool Paired { get; set; }
+    /// <summary>Whether the embeddings given with the captions are their text embeddings (bridged for training) or the
+    /// embeddings of paired images (used as they are).</summary>
+    /// <value><see cref="CaptionSupervision.TextOnly"/>.</value>
+    public CaptionSupervision Supervision { get; set; }
 
     /// <summary>The papers' settings for fine-tuning a pretrained GPT-2: lr 2e-5, batch 40, 10 epochs, 5,000 warm-up steps.</summary>
-    public static TextOnlyCaptionTrainerOptions PretrainedGpt2 => new() { LearningRate = 2e-5f, BatchSize = 40, Epochs = 10, WarmupSteps = 5000 };
+    public static CaptionTrainerOptions PretrainedGpt2 => new() { LearningRate = 2e-5f, BatchSize = 40, Epochs = 10, WarmupSteps = 5000 };
 
     /// <summary>Throws naming the first invalid option.</summary>
     public void Validate()
@@ -79,6 +94,10 @@ public sealed class TextOnlyCaptionTrainerOptions
         ArgumentOutOfRangeException.ThrowIfNegative(MaxCaptionTokens, nameof(MaxCaptionTokens));
         ArgumentOutOfRangeException.ThrowIfNegative(EarlyStoppingPatience, nameof(EarlyStoppingPatience));
         ArgumentOutOfRangeException.ThrowIfNegative(CheckpointEverySteps, nameof(CheckpointEverySteps));
+        if (!Enum.IsDefined(Supervision))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Supervision), Supervision, "Expected TextOnly or Paired.");
+        }
         if (!(LearningRate > 0f) || !float.IsFinite(LearningRate))
         {
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Expected a positive learning rate.");

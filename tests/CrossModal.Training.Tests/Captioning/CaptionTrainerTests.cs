@@ -15,7 +15,7 @@ using Xunit.Abstractions;
 
 namespace CrossModal.Training.Tests.Captioning;
 
-public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
+public sealed class CaptionTrainerTests(ITestOutputHelper output)
 {
     [Fact]
     public void TeacherForcingScoresRealTokensEqualToPaddingAndIgnoresTheRest()
@@ -26,14 +26,14 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
         Array.Fill(tokens, 0);
         var targets = new int[3 + 5];
         Array.Fill(targets, -100);
-        var scored = TextOnlyCaptionTrainer.WriteTeacherForcing([5, 0, 7], 3, 5, 2, tokens, targets);
+        var scored = CaptionTrainer.WriteTeacherForcing([5, 0, 7], 3, 5, 2, tokens, targets);
         Assert.Equal(4, scored);
         Assert.Equal([5, 0, 7, 0, 0], tokens);
         Assert.Equal([-100, -100, 5, 0, 7, 2, -100, -100], targets);
 
         // A caption longer than the slots is truncated and gets no end token.
         Array.Fill(targets, -100);
-        Assert.Equal(2, TextOnlyCaptionTrainer.WriteTeacherForcing([4, 4, 4], 1, 2, 2, tokens.AsSpan(0, 2), targets.AsSpan(0, 3)));
+        Assert.Equal(2, CaptionTrainer.WriteTeacherForcing([4, 4, 4], 1, 2, 2, tokens.AsSpan(0, 2), targets.AsSpan(0, 3)));
         Assert.Equal([4, 4, -100], targets[..3]);
     }
 
@@ -70,7 +70,7 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
             Assert.Equal((1, 2), (saved.State.Epoch, saved.State.BatchInEpoch));
             Assert.False(saved.State.Completed);
 
-            var resumed = TextOnlyCaptionTrainer.Resume(saved, Options(checkpoint)).Train(captions, embeddings);
+            var resumed = CaptionTrainer.Resume(saved, Options(checkpoint)).Train(captions, embeddings);
             var combined = partial.StepLosses.Concat(resumed.StepLosses).ToArray();
             Assert.Equal(uninterrupted.StepLosses.ToArray(), combined);
             Assert.Equal(uninterrupted.ValidationLosses.Skip(1).ToArray(), resumed.ValidationLosses.ToArray());
@@ -146,16 +146,16 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
         var captions = CaptionTrainingTestData.Flickr8k(300, 12);
         var embeddings = CaptionTrainingTestData.RandomUnitEmbeddings(captions.Length, 64, 2024);
         var tokenizer = WordTokenizer.Build(captions);
-        var spec = new PrefixLanguageModelSpec
+        var spec = new PrefixLanguageModelOptions
         {
-            Mapper = MlpMapper.KindName,
+            Mapper = PrefixMapperKind.Mlp,
             EmbeddingDimension = 64,
             PrefixLength = 2,
             Decoder = new Gpt2DecoderOptions { VocabularySize = tokenizer.VocabularySize, Context = 2 + 13, Width = EvidenceWidth, Layers = 2, Heads = 4 },
         };
-        var model = spec.Build(CpuBackend.Default);
-        model.InitializeParameters(1);
-        var options = new TextOnlyCaptionTrainerOptions
+        var model = new PrefixLanguageModel(CpuBackend.Default, spec);
+        model.ResetParameters(1);
+        var options = new CaptionTrainerOptions
         {
             Epochs = EvidenceEpochs,
             BatchSize = 30,
@@ -166,7 +166,7 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
         };
         var stopwatch = Stopwatch.StartNew();
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var result = new TextOnlyCaptionTrainer(model, spec, tokenizer, null, options).Train(captions, embeddings);
+        var result = new CaptionTrainer(model, tokenizer, null, options).Train(captions, embeddings);
         var training = stopwatch.Elapsed;
         var trainingCpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
         var generated = new PrefixCaptioner(model, tokenizer, null, new DecodingOptions { MaxTokens = 13 }).Caption(embeddings);
@@ -181,7 +181,7 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
     private const int EvidenceEpochs = 40;
     private const float EvidenceLearningRate = 3e-3f;
 
-    private static TextOnlyCaptionTrainerOptions Options(string? checkpoint) => new()
+    private static CaptionTrainerOptions Options(string? checkpoint) => new()
     {
         Epochs = 3,
         BatchSize = 8,
@@ -194,20 +194,20 @@ public sealed class TextOnlyCaptionTrainerTests(ITestOutputHelper output)
         CheckpointPath = checkpoint,
     };
 
-    private static TextOnlyCaptionTrainer NewTrainer(string[] captions, EmbeddingMatrix embeddings, string? checkpoint, TextOnlyCaptionTrainerOptions? options = null)
+    private static CaptionTrainer NewTrainer(string[] captions, EmbeddingMatrix embeddings, string? checkpoint, CaptionTrainerOptions? options = null)
     {
         var tokenizer = WordTokenizer.Build(captions);
-        var spec = new PrefixLanguageModelSpec
+        var spec = new PrefixLanguageModelOptions
         {
             EmbeddingDimension = embeddings.Dimension,
             PrefixLength = 2,
             Decoder = new Gpt2DecoderOptions { VocabularySize = tokenizer.VocabularySize, Context = 16, Width = 32, Layers = 1, Heads = 2 },
         };
-        var model = spec.Build(CpuBackend.Default);
-        model.InitializeParameters(3);
+        var model = new PrefixLanguageModel(CpuBackend.Default, spec);
+        model.ResetParameters(3);
         var bridge = BridgePresets.Create(BridgePreset.C3);
         bridge.Fit(new BridgeFitData { UnpairedTexts = embeddings, UnpairedImages = CaptionTrainingTestData.RandomUnitEmbeddings(20, embeddings.Dimension, 123) });
-        return new TextOnlyCaptionTrainer(model, spec, tokenizer, bridge, options ?? Options(checkpoint));
+        return new CaptionTrainer(model, tokenizer, bridge, options ?? Options(checkpoint));
     }
 
     /// <summary>A text encoder that looks captions up in a table (stands in for CLIP).</summary>

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Text.Json;
 using System.Threading;
 using CrossModal.Abstractions;
 using CrossModal.Models.Captioning;
@@ -11,7 +10,7 @@ using CrossModal.Text;
 
 namespace CrossModal.Training.Captioning;
 
-/// <summary>What one training call of <see cref="TextOnlyCaptionTrainer"/> did.</summary>
+/// <summary>What one training call of <see cref="CaptionTrainer"/> did.</summary>
 public sealed class CaptionTrainingResult
 {
     /// <summary>The training loss of every optimiser step run by this call, in order.</summary>
@@ -37,8 +36,9 @@ public sealed class CaptionTrainingResult
 }
 
 /// <summary>
-/// Trains a <see cref="PrefixLanguageModel"/> to reproduce captions from their own text embeddings (CapDec, C3, DeCap's
-/// text-only recipe): each caption's embedding goes through the bridge's <see cref="IModalityBridge.TransformForTraining"/>,
+/// Trains a <see cref="PrefixLanguageModel"/> to write captions from embeddings: by default from their own text
+/// embeddings (<see cref="CaptionSupervision.TextOnly"/>: CapDec, C3, DeCap's text-only recipe), or from paired image
+/// embeddings (<see cref="CaptionSupervision.Paired"/>, the supervised upper bound). In text-only training each caption's embedding goes through the bridge's <see cref="IModalityBridge.TransformForTraining"/>,
 /// the mapper and the decoder, which predicts the caption by teacher forcing. The loss is the cross-entropy on caption
 /// tokens and the end token only: prefix positions and padding are excluded by the ignore index −100, never by token
 /// id, so a real token that happens to equal the padding id (GPT-2 pads with its end token) is still scored — unlike C3's
@@ -46,32 +46,30 @@ public sealed class CaptionTrainingResult
 /// epoch, early stopping, best-model and resumable checkpoints.
 /// </summary>
 /// <remarks>
-/// Randomness derives from <see cref="TextOnlyCaptionTrainerOptions.Seed"/> and the epoch alone (the validation split,
+/// Randomness derives from <see cref="CaptionTrainerOptions.Seed"/> and the epoch alone (the validation split,
 /// each epoch's shuffle and bridge noise), and the optimiser moments travel in the checkpoint, so a run resumed from a
 /// checkpoint takes exactly the steps and losses of an uninterrupted run. Every step has the same shapes (fixed batch,
 /// fixed padded length) and reuses its buffers: a step in steady state allocates nothing. The bridge transform runs
 /// once per epoch over the whole training set, so noise differs between epochs as in CapDec.
 /// </remarks>
-public sealed class TextOnlyCaptionTrainer
+public sealed class CaptionTrainer
 {
     private const int IgnoreIndex = -100;
     private readonly CaptionerCheckpoint? _resume;
 
     /// <summary>Creates a trainer for a model whose parameters are already initialised (or loaded).</summary>
-    /// <param name="model">The model.</param>
-    /// <param name="spec">Its spec (saved in checkpoints).</param>
+    /// <param name="model">The model (its <see cref="PrefixLanguageModel.Options"/> are saved in checkpoints).</param>
     /// <param name="tokenizer">The tokenizer for the captions; its ids must fit the decoder's vocabulary.</param>
     /// <param name="bridge">A fitted bridge, or null to train on the embeddings as given.</param>
     /// <param name="options">Hyper-parameters.</param>
-    public TextOnlyCaptionTrainer(PrefixLanguageModel model, PrefixLanguageModelSpec spec, ITokenizer tokenizer, IModalityBridge? bridge, TextOnlyCaptionTrainerOptions options)
-        : this(model, spec, tokenizer, bridge, options, null)
+    public CaptionTrainer(PrefixLanguageModel model, ITokenizer tokenizer, IModalityBridge? bridge, CaptionTrainerOptions options)
+        : this(model, tokenizer, bridge, options, null)
     {
     }
 
-    private TextOnlyCaptionTrainer(PrefixLanguageModel model, PrefixLanguageModelSpec spec, ITokenizer tokenizer, IModalityBridge? bridge, TextOnlyCaptionTrainerOptions options, CaptionerCheckpoint? resume)
+    private CaptionTrainer(PrefixLanguageModel model, ITokenizer tokenizer, IModalityBridge? bridge, CaptionTrainerOptions options, CaptionerCheckpoint? resume)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -86,7 +84,6 @@ public sealed class TextOnlyCaptionTrainer
         }
 
         Model = model;
-        Spec = spec;
         Tokenizer = tokenizer;
         Bridge = bridge;
         Options = options;
@@ -96,9 +93,6 @@ public sealed class TextOnlyCaptionTrainer
     /// <summary>The model being trained.</summary>
     public PrefixLanguageModel Model { get; }
 
-    /// <summary>The model's spec.</summary>
-    public PrefixLanguageModelSpec Spec { get; }
-
     /// <summary>The tokenizer.</summary>
     public ITokenizer Tokenizer { get; }
 
@@ -106,20 +100,20 @@ public sealed class TextOnlyCaptionTrainer
     public IModalityBridge? Bridge { get; }
 
     /// <summary>The hyper-parameters.</summary>
-    public TextOnlyCaptionTrainerOptions Options { get; }
+    public CaptionTrainerOptions Options { get; }
 
     /// <summary>A trainer that continues the run saved in <paramref name="checkpoint"/> (model, optimiser, position, best loss).</summary>
-    /// <param name="checkpoint">A checkpoint written by a trainer (<see cref="TextOnlyCaptionTrainerOptions.CheckpointPath"/>).</param>
+    /// <param name="checkpoint">A checkpoint written by a trainer (<see cref="CaptionTrainerOptions.CheckpointPath"/>).</param>
     /// <param name="options">The same options as the interrupted run (paths may differ).</param>
-    public static TextOnlyCaptionTrainer Resume(CaptionerCheckpoint checkpoint, TextOnlyCaptionTrainerOptions options)
+    public static CaptionTrainer Resume(CaptionerCheckpoint checkpoint, CaptionTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        return new TextOnlyCaptionTrainer(checkpoint.Model, checkpoint.Spec, checkpoint.Tokenizer, checkpoint.Bridge, options, checkpoint);
+        return new CaptionTrainer(checkpoint.Model, checkpoint.Tokenizer, checkpoint.Bridge, options, checkpoint);
     }
 
     /// <summary>
     /// Embeds <paramref name="captions"/> with <paramref name="textEncoder"/> (e.g. a CLIP text encoder) and trains on
-    /// them, holding out <see cref="TextOnlyCaptionTrainerOptions.ValidationFraction"/> for validation.
+    /// them, holding out <see cref="CaptionTrainerOptions.ValidationFraction"/> for validation.
     /// </summary>
     /// <param name="captions">The captions.</param>
     /// <param name="textEncoder">Embeds each caption; its dimension must be the model's embedding dimension.</param>
@@ -138,7 +132,7 @@ public sealed class TextOnlyCaptionTrainer
         return Train(captions, embeddings, progress, cancellationToken);
     }
 
-    /// <summary>Trains on <paramref name="captions"/>, holding out <see cref="TextOnlyCaptionTrainerOptions.ValidationFraction"/> for validation.</summary>
+    /// <summary>Trains on <paramref name="captions"/>, holding out <see cref="CaptionTrainerOptions.ValidationFraction"/> for validation.</summary>
     /// <param name="captions">The captions.</param>
     /// <param name="embeddings">Row i embeds caption i (text embeddings; image embeddings in paired mode).</param>
     /// <param name="progress">Receives a report after every step, or null.</param>
@@ -313,9 +307,9 @@ public sealed class TextOnlyCaptionTrainer
     /// <summary>One training call: the fixed-shape host and device buffers and the loop.</summary>
     private sealed class Run
     {
-        private readonly TextOnlyCaptionTrainer _trainer;
+        private readonly CaptionTrainer _trainer;
         private readonly PrefixLanguageModel _model;
-        private readonly TextOnlyCaptionTrainerOptions _options;
+        private readonly CaptionTrainerOptions _options;
         private readonly int _batch;
         private readonly int _tc;
         private readonly int _k;
@@ -327,7 +321,7 @@ public sealed class TextOnlyCaptionTrainer
         private readonly IReadOnlyList<Tensors.Nn.Parameter> _parameters;
         private readonly AdamW _optimizer;
 
-        public Run(TextOnlyCaptionTrainer trainer, int tc)
+        public Run(CaptionTrainer trainer, int tc)
         {
             _trainer = trainer;
             _model = trainer.Model;
@@ -469,7 +463,7 @@ public sealed class TextOnlyCaptionTrainer
 
         private EmbeddingMatrix Bridge(EmbeddingMatrix embeddings, int epoch)
         {
-            if (_trainer.Bridge is null || _options.Paired)
+            if (_trainer.Bridge is null || _options.Supervision == CaptionSupervision.Paired)
             {
                 return embeddings;
             }
@@ -536,17 +530,18 @@ public sealed class TextOnlyCaptionTrainer
         {
             if (_options.CheckpointPath is { } path)
             {
-                CaptionerCheckpoint.Save(path, _model, _trainer.Spec, _trainer.Tokenizer, _trainer.Bridge, state, _optimizer, JsonSerializer.Serialize(_options, OptionsJson));
+                new CaptionerCheckpoint(_model, _trainer.Tokenizer)
+                {
+                    Bridge = _trainer.Bridge, TrainingOptions = _options, State = state, Optimizer = _optimizer,
+                }.Save(path);
             }
         }
-
-        private static readonly JsonSerializerOptions OptionsJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
         private void SaveBest()
         {
             if (_options.BestModelPath is { } path)
             {
-                CaptionerCheckpoint.Save(path, _model, _trainer.Spec, _trainer.Tokenizer, _trainer.Bridge, null, null, JsonSerializer.Serialize(_options, OptionsJson));
+                new CaptionerCheckpoint(_model, _trainer.Tokenizer) { Bridge = _trainer.Bridge, TrainingOptions = _options }.Save(path);
             }
         }
     }
