@@ -185,7 +185,6 @@ public sealed class CaptionerCommandTests
         }
     }
 
-    /// <summary>The six captions and one random 8-dimensional "text embedding" per caption.</summary>
     [Fact]
     public void UnknownMapperIsAOneLineErrorNamingTheOption()
     {
@@ -205,6 +204,7 @@ public sealed class CaptionerCommandTests
         }
     }
 
+    /// <summary>The six captions and one random 8-dimensional "text embedding" per caption.</summary>
     private static (string Captions, string Texts) WriteCaptionsAndEmbeddings(DirectoryInfo directory)
     {
         var captions = Path.Combine(directory.FullName, "captions.txt");

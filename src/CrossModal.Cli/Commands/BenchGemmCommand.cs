@@ -15,7 +15,7 @@ namespace CrossModal.Cli.Commands;
 /// <summary><c>crossmodal bench gemm</c>: FMA peak, managed GEMM and OpenBLAS GFLOP/s.</summary>
 internal static class BenchGemmCommand
 {
-    /// <summary>The shapes the issue names: M×K×N (a square block, a batch of tokens, a transformer MLP layer).</summary>
+    /// <summary>The measured shapes M×K×N: a square block, a batch of tokens, a transformer MLP layer.</summary>
     private static readonly (int M, int K, int N)[] Shapes = [(512, 512, 512), (2048, 512, 512), (4096, 768, 3072)];
 
     private const int Repetitions = 7;

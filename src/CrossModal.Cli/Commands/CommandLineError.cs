@@ -67,10 +67,10 @@ internal sealed class CommandLineError : Exception
         var messages = new string[errors.Count];
         for (var i = 0; i < messages.Length; i++)
         {
-            messages[i] = OneLine(errors[i].Message);
+            messages[i] = OneLine(errors[i].Message).TrimEnd('.');
         }
 
-        error.WriteLine("error: " + string.Join("; ", messages) + " (see --help)");
+        error.WriteLine("error: " + string.Join("; ", messages) + ". See --help.");
         return ExitCode;
     }
 
