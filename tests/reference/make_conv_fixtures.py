@@ -8,7 +8,8 @@ Run with the system Python that has PyTorch 1.13:
 From fixed seeds it runs torch.nn.functional.conv2d and max_pool2d on small random NCHW inputs (square kernels;
 strides 1 and 2; padding 0, 1 and 2; with and without bias; overlapping pooling windows) and writes the inputs, the
 weights, the outputs, an upstream gradient and every gradient to tests/reference/fixtures/nn/<name>.safetensors in
-the format of make_nn_fixtures.py. Runs are single-threaded and byte-identical on re-run.
+the format of make_nn_fixtures.py, and the same for a
+small convolutional CLIP image tower (conv_tower). Runs are single-threaded and byte-identical on re-run.
 """
 
 import os
@@ -57,6 +58,30 @@ def pool(name, seed, b, c, h, w, k, stride):
     })
 
 
+def tower(name, seed):
+    """The convolutional CLIP image tower "4 M 6 M" at S = 8 with D = 5: conv3x3 (pad 1, bias) -> GELU (tanh) ->
+    max-pool 2 -> conv3x3 -> GELU -> max-pool 2 -> flatten (C, y, x) -> linear without bias. Names as the C# tower's
+    parameters (layers.{i}.weight, layers.{i}.bias, visual_projection.weight)."""
+    g = torch.Generator().manual_seed(seed)
+    pixels = torch.randn(3, 3, 8, 8, generator=g)
+    w0 = (torch.randn(4, 3, 3, 3, generator=g) * 0.3).requires_grad_(True)
+    b0 = (torch.randn(4, generator=g) * 0.1).requires_grad_(True)
+    w1 = (torch.randn(6, 4, 3, 3, generator=g) * 0.3).requires_grad_(True)
+    b1 = (torch.randn(6, generator=g) * 0.1).requires_grad_(True)
+    proj = (torch.randn(5, 6 * 2 * 2, generator=g) * 0.3).requires_grad_(True)
+    x = F.max_pool2d(F.gelu(F.conv2d(pixels, w0, b0, padding=1), approximate="tanh"), 2)
+    x = F.max_pool2d(F.gelu(F.conv2d(x, w1, b1, padding=1), approximate="tanh"), 2)
+    out = x.flatten(1) @ proj.t()
+    dout = torch.randn(out.shape, generator=g)
+    out.backward(dout)
+    save(name, {
+        "pixels": pixels, "layers.0.weight": w0, "layers.0.bias": b0, "layers.1.weight": w1, "layers.1.bias": b1,
+        "visual_projection.weight": proj, "out": out, "dout": dout,
+        "d.layers.0.weight": w0.grad, "d.layers.0.bias": b0.grad, "d.layers.1.weight": w1.grad,
+        "d.layers.1.bias": b1.grad, "d.visual_projection.weight": proj.grad,
+    })
+
+
 def main():
     conv("conv_k3_s1_p1", 11, 2, 3, 8, 8, 5, 3, 1, 1, True)
     conv("conv_k3_s2_p1", 12, 2, 4, 7, 9, 6, 3, 2, 1, True)
@@ -66,6 +91,7 @@ def main():
     pool("maxpool_k2_s2", 21, 2, 3, 8, 8, 2, 2)
     pool("maxpool_k2_s2_odd", 22, 2, 2, 9, 7, 2, 2)
     pool("maxpool_k3_s2", 23, 1, 3, 9, 9, 3, 2)
+    tower("conv_tower", 31)
 
 
 if __name__ == "__main__":
