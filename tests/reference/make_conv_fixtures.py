@@ -60,25 +60,29 @@ def pool(name, seed, b, c, h, w, k, stride):
 
 def tower(name, seed):
     """The convolutional CLIP image tower "4 M 6 M" at S = 8 with D = 5: conv3x3 (pad 1, bias) -> GELU (tanh) ->
-    max-pool 2 -> conv3x3 -> GELU -> max-pool 2 -> flatten (C, y, x) -> linear without bias. Names as the C# tower's
-    parameters (layers.{i}.weight, layers.{i}.bias, visual_projection.weight)."""
+    max-pool 2 -> conv3x3 -> GELU -> max-pool 2 -> flatten (C, y, x) -> LayerNorm -> linear without bias. Names as the
+    C# tower's parameters (layers.{i}.weight, layers.{i}.bias, post_layernorm.*, visual_projection.weight)."""
     g = torch.Generator().manual_seed(seed)
     pixels = torch.randn(3, 3, 8, 8, generator=g)
     w0 = (torch.randn(4, 3, 3, 3, generator=g) * 0.3).requires_grad_(True)
     b0 = (torch.randn(4, generator=g) * 0.1).requires_grad_(True)
     w1 = (torch.randn(6, 4, 3, 3, generator=g) * 0.3).requires_grad_(True)
     b1 = (torch.randn(6, generator=g) * 0.1).requires_grad_(True)
+    ln_w = (1 + 0.1 * torch.randn(24, generator=g)).requires_grad_(True)
+    ln_b = (0.1 * torch.randn(24, generator=g)).requires_grad_(True)
     proj = (torch.randn(5, 6 * 2 * 2, generator=g) * 0.3).requires_grad_(True)
     x = F.max_pool2d(F.gelu(F.conv2d(pixels, w0, b0, padding=1), approximate="tanh"), 2)
     x = F.max_pool2d(F.gelu(F.conv2d(x, w1, b1, padding=1), approximate="tanh"), 2)
-    out = x.flatten(1) @ proj.t()
+    out = F.layer_norm(x.flatten(1), (24,), ln_w, ln_b, 1e-5) @ proj.t()
     dout = torch.randn(out.shape, generator=g)
     out.backward(dout)
     save(name, {
         "pixels": pixels, "layers.0.weight": w0, "layers.0.bias": b0, "layers.1.weight": w1, "layers.1.bias": b1,
+        "post_layernorm.weight": ln_w, "post_layernorm.bias": ln_b,
         "visual_projection.weight": proj, "out": out, "dout": dout,
         "d.layers.0.weight": w0.grad, "d.layers.0.bias": b0.grad, "d.layers.1.weight": w1.grad,
-        "d.layers.1.bias": b1.grad, "d.visual_projection.weight": proj.grad,
+        "d.layers.1.bias": b1.grad, "d.post_layernorm.weight": ln_w.grad, "d.post_layernorm.bias": ln_b.grad,
+        "d.visual_projection.weight": proj.grad,
     })
 
 

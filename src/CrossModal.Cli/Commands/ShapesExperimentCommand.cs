@@ -22,7 +22,7 @@ internal static class ShapesExperimentCommand
         var quick = new Option<bool>("--quick") { Description = "A small world, one seed, short budgets (about 2 minutes)." };
         var json = new Option<bool>("--json") { Description = "Print {\"strategies\": {…}, \"gap\": {…}} on stdout." };
         var worldSeed = new Option<ulong?>("--world-seed") { Description = "Seed of the world (scenes, captions, renders); default 1." };
-        var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (default 100, CLIP's final value), or 'learned'." };
+        var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (e.g. 100, CLIP's final value), or 'learned' (the default)." };
         var split = new Option<string?>("--split") { Description = "Score on the 'test' photos (default) or the 'validation' photos (choose settings there, never on test)." };
         var clipSteps = new Option<int?>("--clip-steps") { Description = "Contrastive training steps (default 800; 400 with --quick)." };
         var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner (default 600; 300 with --quick)." };

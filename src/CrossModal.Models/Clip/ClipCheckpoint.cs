@@ -213,6 +213,8 @@ public static class ClipCheckpoint
                 Whole(q + "bias", layer.Bias!, layer.OutChannels);
             }
 
+            Whole("vision_model.post_layernorm.weight", conv.PostNorm.Weight, conv.Projection.InFeatures);
+            Whole("vision_model.post_layernorm.bias", conv.PostNorm.Bias, conv.Projection.InFeatures);
             Whole("visual_projection.weight", conv.Projection.Weight, cfg.ProjectionDim, conv.Projection.InFeatures);
             Whole("text_projection.weight", t.Projection.Weight, cfg.ProjectionDim, ct);
             list.Add(new ClipBinding("logit_scale", [], model.LogitScale, 0));

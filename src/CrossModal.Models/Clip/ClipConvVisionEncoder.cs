@@ -9,10 +9,12 @@ namespace CrossModal.Models.Clip;
 /// <summary>
 /// A convolutional image tower for CLIPs trained from scratch on small images: a VGG-style stack (Simonyan and
 /// Zisserman, 2015) of 3×3 convolutions (stride 1, padding 1, bias) each followed by GELU, with 2×2 max pooling where
-/// <see cref="ClipVisionConfig.ConvLayers"/> says <c>M</c>; the last feature map (C_L, s, s) is flattened and mapped by
-/// <c>visual_projection</c> (no bias) to D. Flattening instead of pooling globally keeps where things are, which
-/// relations ("left of", "above") need. Parameter names: <c>layers.{i}.weight</c> / <c>.bias</c> for the i-th
-/// convolution, <c>visual_projection.weight</c>.
+/// <see cref="ClipVisionConfig.ConvLayers"/> says <c>M</c>; the last feature map (C_L, s, s) is flattened, normalised by
+/// <c>post_layernorm</c> (as the ViT's pooled token is) and mapped by <c>visual_projection</c> (no bias) to D. Flattening instead of pooling globally keeps where things are, which
+/// relations ("left of", "above") need. The LayerNorm removes the component every image shares at initialisation
+/// (GELU features are mostly positive, so untrained embeddings all point one way), without which training at a fixed
+/// logit scale of 100 does not start. Parameter names: <c>layers.{i}.weight</c> / <c>.bias</c> for the i-th
+/// convolution, <c>post_layernorm.weight</c> / <c>.bias</c>, <c>visual_projection.weight</c>.
 /// </summary>
 /// <remarks>
 /// Why convolution: a ViT with 8-pixel patches over 32-pixel photos must learn shape from how 16 patch vectors relate,
@@ -75,6 +77,7 @@ public sealed class ClipConvVisionEncoder : ClipImageTower
         Convolutions = convolutions;
         FinalChannels = channels;
         FinalSide = side;
+        PostNorm = AddModule("post_layernorm", new LayerNorm(backend, channels * side * side, config.LayerNormEpsilon));
         Projection = AddModule("visual_projection", new Linear(backend, channels * side * side, projectionDim, bias: false));
         Projection.Weight.InitStandardDeviation = 1f / MathF.Sqrt(channels * side * side);
     }
@@ -90,6 +93,9 @@ public sealed class ClipConvVisionEncoder : ClipImageTower
 
     /// <summary>Side of the last feature map.</summary>
     public int FinalSide { get; }
+
+    /// <summary>LayerNorm over the flattened feature map.</summary>
+    public LayerNorm PostNorm { get; }
 
     /// <summary>(D, C_L·s²) flattened feature map → D, no bias.</summary>
     public Linear Projection { get; }
@@ -127,7 +133,7 @@ public sealed class ClipConvVisionEncoder : ClipImageTower
             _flat = x.Reshape(batch, FinalChannels * FinalSide * FinalSide);
         }
 
-        return Projection.Forward(_flat!);
+        return Projection.Forward(PostNorm.Forward(_flat!));
     }
 
     /// <inheritdoc />
@@ -135,7 +141,7 @@ public sealed class ClipConvVisionEncoder : ClipImageTower
     {
         ArgumentNullException.ThrowIfNull(dFeatures);
         RequireForward(_flat, nameof(ClipConvVisionEncoder));
-        var dFlat = Projection.Backward(dFeatures);
+        var dFlat = PostNorm.Backward(Projection.Backward(dFeatures));
         if (!ReferenceEquals(_dFlatSource, dFlat))
         {
             _dFlatSource = dFlat;

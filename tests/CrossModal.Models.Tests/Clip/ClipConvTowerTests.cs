@@ -42,7 +42,7 @@ public sealed class ClipConvTowerTests : IDisposable
             pair.Value.Value.CopyFrom(f[pair.Key].Data);
         }
 
-        Assert.Equal(5, named.Count);
+        Assert.Equal(7, named.Count);
         var features = tower.Forward(f["pixels"].Data, 3);
         Close(f["out"].Data, features.ToArray(), 1e-5, "out");
         var dout = CpuBackend.Default.Allocate(3, 5);
