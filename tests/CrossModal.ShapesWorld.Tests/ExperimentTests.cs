@@ -109,6 +109,7 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
     public void OptionsRejectAPatchSizeThatDoesNotDivideTheImage()
     {
         var options = ShapesExperimentOptions.Quick();
+        options.ClipTower = ClipVisionTower.Transformer; // only the ViT has patches
         options.ClipPatchSize = 5;
         var error = Assert.Throws<ArgumentException>(options.Validate);
         Assert.Contains("ClipPatchSize", error.Message, StringComparison.Ordinal);
