@@ -2,15 +2,16 @@ using System;
 using System.Collections.Generic;
 using CrossModal.Abstractions;
 using CrossModal.Models.Clip;
+using System.Threading;
 using CrossModal.Tensors;
-using CrossModal.Tensors.Optim;
 using CrossModal.Text;
+using CrossModal.Training.Contrastive;
 
 namespace CrossModal.ShapesWorld.Experiment;
 
 /// <summary>
-/// The ShapesWorld CLIP: a small <see cref="ClipModel"/> (a tiny ViT over 32×32 photos and a small text transformer)
-/// trained from scratch with CLIP's symmetric contrastive loss on the world's web pairs — the "connect" step of
+/// The ShapesWorld CLIP: a small <see cref="ClipModel"/> (by default a small convolutional image tower over the 32×32
+/// photos, <see cref="ClipConvVisionEncoder"/>, and a small text transformer) trained from scratch with CLIP's symmetric contrastive loss on the world's web pairs — the "connect" step of
 /// C3 (Zhang et al., ICLR 2024). Texts use a word-level vocabulary (<see cref="WordTokenizer"/>) built from the
 /// world's captions, followed by an end-of-text id larger than every word id, because <see cref="ClipTextEncoder"/>
 /// pools at the argmax of the ids as OpenAI's CLIP does.
@@ -56,7 +57,7 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
 
     /// <summary>Builds an untrained model sized by <paramref name="options"/>.</summary>
     /// <param name="backend">The compute backend.</param>
-    /// <param name="options">Experiment options (widths, layers, patch size, D).</param>
+    /// <param name="options">Experiment options (image tower, widths, layers, patch size, D).</param>
     /// <param name="tokenizer">The word vocabulary of the world's captions.</param>
     /// <param name="maxWords">The longest caption in words.</param>
     /// <param name="seed">Initialisation seed.</param>
@@ -81,6 +82,8 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
             },
             Vision = new ClipVisionConfig
             {
+                Tower = options.ClipTower,
+                ConvLayers = options.ClipConvLayers,
                 Width = width,
                 MlpHidden = 4 * width,
                 Heads = Math.Max(1, width / 32),
@@ -113,8 +116,9 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
         destination[n] = EndOfTextId;
     }
 
-    /// <summary>Trains the model contrastively on (photo, caption) pairs; one step draws a random batch without replacement
-    /// within an epoch. AdamW (weight decay 0.1 except τ), linear warm-up for 5 % of the steps, cosine decay, gradient clipping at 1.</summary>
+    /// <summary>Trains the model contrastively on (photo, caption) pairs with <see cref="ClipContrastiveTrainer"/>: one step
+    /// draws a random batch without replacement within an epoch; AdamW (weight decay 0.1 except τ), linear warm-up for
+    /// 5 % of the steps, cosine decay to 5 % of the peak, gradient clipping at 1; τ held at <see cref="FixedLogitScale"/> when set.</summary>
     /// <param name="images">The photos.</param>
     /// <param name="captions">Their captions; row i describes image i.</param>
     /// <param name="steps">Optimiser steps.</param>
@@ -122,83 +126,25 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
     /// <param name="learningRate">Peak learning rate.</param>
     /// <param name="seed">Shuffling seed.</param>
     /// <param name="progress">Receives a report after every step, or null.</param>
-    /// <returns>The loss of every step.</returns>
+    /// <param name="cancellationToken">Stops the training at a step boundary.</param>
+    /// <returns>The loss of every step taken.</returns>
     public float[] Train(IReadOnlyList<ImageData> images, IReadOnlyList<string> captions, int steps, int batch, float learningRate, int seed,
-                         IProgress<TrainingProgress>? progress = null)
+                         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(images);
-        ArgumentNullException.ThrowIfNull(captions);
-        if (images.Count != captions.Count)
+        var trainer = new ClipContrastiveTrainer(Model, new ClipContrastiveTrainerOptions
         {
-            throw new ArgumentException($"{images.Count} images but {captions.Count} captions; they must pair row by row.", nameof(captions));
-        }
-
-        batch = Math.Min(batch, images.Count);
-        if (batch < 2)
-        {
-            throw new ArgumentException("Contrastive training needs at least 2 pairs.", nameof(images));
-        }
-
-        var model = Model;
-        model.Train();
-        var parameters = model.Parameters();
-        if (FixedLogitScale is { } fixedScale)
-        {
-            model.LogitScale.Value.CopyFrom([MathF.Log(fixedScale)]);
-            parameters = [.. System.Linq.Enumerable.Where(parameters, p => !ReferenceEquals(p, model.LogitScale))];
-        }
-        var optimizer = new AdamW(parameters, new AdamWOptions { LearningRate = learningRate, WeightDecay = 0.1f });
-        var schedule = new CosineWarmupSchedule(learningRate, Math.Max(1, steps / 20), steps, learningRate * 0.05f);
-        var per = model.Vision.PixelsPerImage;
-        var pixels = new float[batch * per];
-        var tokens = new int[batch * _context];
-        var chosen = new List<ImageData>(batch);
-        var order = new int[images.Count];
-        for (var i = 0; i < order.Length; i++)
-        {
-            order[i] = i;
-        }
-
-        var rng = new Random(seed);
-        rng.Shuffle(order);
-        var cursor = 0;
-        var losses = new float[steps];
-        var started = DateTime.UtcNow;
-        for (var step = 0; step < steps; step++)
-        {
-            if (cursor + batch > order.Length)
-            {
-                rng.Shuffle(order);
-                cursor = 0;
-            }
-
-            chosen.Clear();
-            for (var b = 0; b < batch; b++)
-            {
-                var index = order[cursor + b];
-                chosen.Add(images[index]);
-                Tokenize(captions[index], tokens.AsSpan(b * _context, _context));
-            }
-
-            cursor += batch;
-            model.Preprocessor.PreprocessBatch(chosen, pixels);
-            model.ZeroGrad();
-            var loss = model.ForwardLoss(pixels, tokens, batch);
-            model.Backward();
-            GradientClipping.ClipGlobalNorm(parameters, 1f);
-            optimizer.LearningRate = schedule.At(step);
-            optimizer.Step();
-            losses[step] = loss;
-            if (progress is not null)
-            {
-                var elapsed = DateTime.UtcNow - started;
-                var remaining = TimeSpan.FromTicks(elapsed.Ticks / (step + 1) * (steps - step - 1));
-                progress.Report(new TrainingProgress("clip", step + 1, steps, 0, loss, (step + 1) * batch / Math.Max(elapsed.TotalSeconds, 1e-9), remaining));
-            }
-        }
-
-        model.Eval();
-        return losses;
+            Steps = steps,
+            BatchSize = batch,
+            LearningRate = learningRate,
+            WeightDecay = 0.1f,
+            WarmupFraction = 0.05,
+            FinalLearningRateFraction = 0.05f,
+            MaxGradientNorm = 1f,
+            FixedLogitScale = FixedLogitScale,
+            Seed = seed,
+        });
+        var result = trainer.Train(images, captions, Tokenize, progress, cancellationToken);
+        return [.. result.StepLosses];
     }
 
     /// <inheritdoc />

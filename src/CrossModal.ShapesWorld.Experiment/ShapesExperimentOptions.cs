@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using CrossModal.Models.Clip;
 using CrossModal.ShapesWorld.Data;
 
 namespace CrossModal.ShapesWorld.Experiment;
@@ -23,8 +24,8 @@ public sealed class ShapesExperimentOptions
     public int Seeds { get; set; } = 3;
 
     /// <summary>Contrastive steps of the ShapesWorld CLIP.</summary>
-    /// <value>800.</value>
-    public int ClipSteps { get; set; } = 800;
+    /// <value>1500 (batch 128): the convolutional tower learns colour and size first and shape late (probes in docs/shapesworld.md, "The CLIP").</value>
+    public int ClipSteps { get; set; } = 1500;
 
     /// <summary>Pairs per contrastive step.</summary>
     /// <value>128.</value>
@@ -35,12 +36,13 @@ public sealed class ShapesExperimentOptions
     public float ClipLearningRate { get; set; } = 2e-3f;
 
     /// <summary>The CLIP's logit scale 1/τ, held fixed during contrastive training; null learns it from CLIP's initial
-    /// 1/0.07 instead. OpenAI's CLIP ends its training at the clamp, 100 (τ = 0.01). In ShapesWorld's default run a
-    /// learned scale only reaches 22.8 and the modality gap present at initialisation all but closes (centroid distance
-    /// 1.33 → 0.10); held at 100 a gap stays (0.40), as Liang et al. (NeurIPS 2022) predict for a low temperature, though
-    /// smaller than real CLIP's (docs/shapesworld.md, "The gap and the temperature").</summary>
-    /// <value>100.</value>
-    public float? ClipLogitScale { get; set; } = 100f;
+    /// 1/0.07 instead. With the ViT image tower, held at 100 (OpenAI's CLIP's final clamp) a modality gap stays (centroid
+    /// distance 0.40) where a learned scale all but closes it (0.10; docs/shapesworld.md, "The gap and the temperature").
+    /// The convolutional tower does not learn at all from random initialisation with the scale fixed at 100 (loss stays
+    /// at ln B: every image starts in nearly one direction and the sharp softmax gives no useful gradient), so the
+    /// default is learned.</summary>
+    /// <value>Null (learned).</value>
+    public float? ClipLogitScale { get; set; }
 
     /// <summary>How many captioners train at the same time, each on its own single-threaded CPU backend. On small
     /// models this uses the cores better than one captioner on all of them; results do not depend on it (the kernels
@@ -48,7 +50,16 @@ public sealed class ShapesExperimentOptions
     /// <value>The number of cores, at most 4.</value>
     public int CaptionerWorkers { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
-    /// <summary>Width of both CLIP towers.</summary>
+    /// <summary>The CLIP's image tower. A ViT over the 32×32 photos does not learn shape at this budget (a linear probe
+    /// on its embeddings finds shape at chance); the convolutional tower does (docs/shapesworld.md, "The CLIP").</summary>
+    /// <value><see cref="ClipVisionTower.Convolutional"/>.</value>
+    public ClipVisionTower ClipTower { get; set; } = ClipVisionTower.Convolutional;
+
+    /// <summary>Layers of the convolutional image tower, in <see cref="ClipVisionConfig.ConvLayers"/>'s notation.</summary>
+    /// <value><c>"16 16 M 32 32 M 32 M"</c>.</value>
+    public string ClipConvLayers { get; set; } = "16 16 M 32 32 M 32 M";
+
+    /// <summary>Width of the CLIP's text transformer (and of the ViT image tower).</summary>
     /// <value>64.</value>
     public int ClipWidth { get; set; } = 64;
 
@@ -56,7 +67,7 @@ public sealed class ShapesExperimentOptions
     /// <value>2.</value>
     public int ClipLayers { get; set; } = 2;
 
-    /// <summary>Side of a ViT patch in pixels.</summary>
+    /// <summary>Side of a ViT patch in pixels (the ViT image tower only).</summary>
     /// <value>8 (a 4×4 grid for 32×32 images).</value>
     public int ClipPatchSize { get; set; } = 8;
 
@@ -231,9 +242,21 @@ public sealed class ShapesExperimentOptions
         {
             throw new ArgumentException($"ClipLogitScale must be in (0, 1000] or null (learned) but is {scale}.", nameof(ClipLogitScale));
         }
-        if (World.ImageSize % ClipPatchSize != 0)
+        if (ClipTower == ClipVisionTower.Transformer && World.ImageSize % ClipPatchSize != 0)
         {
             throw new ArgumentException($"ClipPatchSize {ClipPatchSize} must divide the image size {World.ImageSize}.", nameof(ClipPatchSize));
+        }
+
+        if (ClipTower == ClipVisionTower.Convolutional)
+        {
+            try
+            {
+                new ClipConfig { Vision = new ClipVisionConfig { Tower = ClipTower, ConvLayers = ClipConvLayers, ImageSize = World.ImageSize } }.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"ClipConvLayers: {e.Message}", nameof(ClipConvLayers), e);
+            }
         }
 
         if (!(ClipLearningRate > 0) || !(CaptionerLearningRate > 0))

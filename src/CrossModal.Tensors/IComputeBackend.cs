@@ -286,6 +286,48 @@ public interface IComputeBackend : IDisposable
         Tensor dImage, Tensor dText, Tensor dLogTemperature, Tensor dLogits, Tensor logits, Tensor rowLogSumExp,
         Tensor columnLogSumExp, Tensor image, Tensor text, Tensor logTemperature, float dLoss);
 
+    // ---- Convolution and pooling over NCHW images (B images, C channels, H×W pixels, k the kernel side, s the
+    // stride, p the zero padding; OH = ⌊(H + 2p − k) / s⌋ + 1 and likewise OW). ----
+
+    /// <summary>2-D convolution forward, as <c>torch.nn.Conv2d</c> with a square kernel, one group, no dilation
+    /// (see <see cref="Cpu.Kernels.Conv2d"/>).</summary>
+    /// <param name="output">(B, OC, OH, OW) written.</param>
+    /// <param name="input">(B, C, H, W).</param>
+    /// <param name="weight">(OC, C, k, k).</param>
+    /// <param name="bias">(OC), or null.</param>
+    /// <param name="stride">s ≥ 1, both axes.</param>
+    /// <param name="padding">p ≥ 0 zeros on every side.</param>
+    void Conv2dForward(Tensor output, Tensor input, Tensor weight, Tensor? bias, int stride, int padding);
+
+    /// <summary>2-D convolution backward: <c>dInput</c> overwritten; <c>dWeight</c> and <c>dBias</c> accumulated.</summary>
+    /// <param name="dInput">(B, C, H, W) overwritten, or null when not needed (e.g. the pixels).</param>
+    /// <param name="dWeight">(OC, C, k, k) accumulated.</param>
+    /// <param name="dBias">(OC) accumulated, or null.</param>
+    /// <param name="dOutput">(B, OC, OH, OW).</param>
+    /// <param name="input">(B, C, H, W) from the forward pass.</param>
+    /// <param name="weight">(OC, C, k, k).</param>
+    /// <param name="stride">As given to the forward pass.</param>
+    /// <param name="padding">As given to the forward pass.</param>
+    void Conv2dBackward(Tensor? dInput, Tensor dWeight, Tensor? dBias, Tensor dOutput, Tensor input, Tensor weight, int stride, int padding);
+
+    /// <summary>2-D max pooling forward, as <c>torch.nn.MaxPool2d(kernel, stride)</c> (no padding, floor mode;
+    /// see <see cref="Cpu.Kernels.MaxPool2d"/>).</summary>
+    /// <param name="output">(B, C, OH, OW) written, OH = ⌊(H − k) / s⌋ + 1.</param>
+    /// <param name="input">(B, C, H, W).</param>
+    /// <param name="kernel">k, the window side.</param>
+    /// <param name="stride">s.</param>
+    void MaxPool2dForward(Tensor output, Tensor input, int kernel, int stride);
+
+    /// <summary>2-D max pooling backward: each window's gradient goes to the first (row-major) input equal to its
+    /// maximum, PyTorch's choice; <c>dInput</c> is overwritten.</summary>
+    /// <param name="dInput">(B, C, H, W) overwritten.</param>
+    /// <param name="dOutput">(B, C, OH, OW).</param>
+    /// <param name="input">(B, C, H, W) from the forward pass.</param>
+    /// <param name="output">(B, C, OH, OW) from the forward pass.</param>
+    /// <param name="kernel">As given to the forward pass.</param>
+    /// <param name="stride">As given to the forward pass.</param>
+    void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor input, Tensor output, int kernel, int stride);
+
     // ---- Optimisers. ----
 
     /// <summary>One AdamW update of one parameter (see <see cref="Cpu.Kernels.Optimizers.AdamW"/>).</summary>

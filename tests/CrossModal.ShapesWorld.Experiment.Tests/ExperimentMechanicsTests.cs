@@ -53,6 +53,18 @@ public sealed class ExperimentMechanicsTests
     }
 
     [Fact]
+    public void TheConvolutionalTowerIgnoresThePatchSizeAndRejectsBadLayers()
+    {
+        var options = ShapesExperimentOptions.Quick();
+        Assert.Equal(CrossModal.Models.Clip.ClipVisionTower.Convolutional, options.ClipTower);
+        options.ClipPatchSize = 5;
+        options.Validate();
+        options.ClipConvLayers = "16 M M M M M M";
+        var error = Assert.Throws<System.ArgumentException>(options.Validate);
+        Assert.Equal("ClipConvLayers", error.ParamName);
+    }
+
+    [Fact]
     public void AFixedLogitScaleStaysFixedAndALearnedOneMoves()
     {
         var fixedScale = ShapesExperiment.Run(Tiny(workers: 2, logitScale: 100f));

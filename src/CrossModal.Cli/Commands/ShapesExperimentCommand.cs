@@ -25,9 +25,9 @@ internal static class ShapesExperimentCommand
         var gapStudy = new Option<string?>("--gap-study") { Description = "Gap study arms: 'none', 'emulated' (shift the trained CLIP's image embeddings; default with --quick) or 'full' (also CLIPs trained at other temperatures; default)." };
         var resamples = new Option<int?>("--bootstrap-resamples") { Description = "Resamples of the paired bootstrap of each bridge's scene-F1 difference to C1 (default 2000; at least 100)." };
         var worldSeed = new Option<ulong?>("--world-seed") { Description = "Seed of the world (scenes, captions, renders); default 1." };
-        var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (default 100, CLIP's final value), or 'learned'." };
+        var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (e.g. 100, CLIP's final value), or 'learned' (the default)." };
         var split = new Option<string?>("--split") { Description = "Score on the 'test' photos (default) or the 'validation' photos (choose settings there, never on test)." };
-        var clipSteps = new Option<int?>("--clip-steps") { Description = "Contrastive training steps (default 800; 400 with --quick)." };
+        var clipSteps = new Option<int?>("--clip-steps") { Description = "Contrastive training steps (default 1500; 400 with --quick)." };
         var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner (default 600; 300 with --quick)." };
         command.Description = "ShapesWorld. Without a subcommand: run the experiment (train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos).";
         command.Options.Add(output);

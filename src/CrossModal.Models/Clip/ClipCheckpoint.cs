@@ -202,7 +202,25 @@ public static class ClipCheckpoint
         Whole("text_model.final_layer_norm.weight", t.FinalNorm.Weight, ct);
         Whole("text_model.final_layer_norm.bias", t.FinalNorm.Bias, ct);
 
-        var v = model.Vision;
+        if (model.Vision is ClipConvVisionEncoder conv)
+        {
+            for (var i = 0; i < conv.Convolutions.Count; i++)
+            {
+                var layer = conv.Convolutions[i];
+                var q = string.Create(CultureInfo.InvariantCulture, $"vision_model.layers.{i}.");
+                Whole(q + "weight", layer.Weight, layer.OutChannels, layer.InChannels, layer.Kernel, layer.Kernel);
+                Whole(q + "bias", layer.Bias!, layer.OutChannels);
+            }
+
+            Whole("vision_model.post_layernorm.weight", conv.PostNorm.Weight, conv.Projection.InFeatures);
+            Whole("vision_model.post_layernorm.bias", conv.PostNorm.Bias, conv.Projection.InFeatures);
+            Whole("visual_projection.weight", conv.Projection.Weight, cfg.ProjectionDim, conv.Projection.InFeatures);
+            Whole("text_projection.weight", t.Projection.Weight, cfg.ProjectionDim, ct);
+            list.Add(new ClipBinding("logit_scale", [], model.LogitScale, 0));
+            return list;
+        }
+
+        var v = (ClipVisionEncoder)model.Vision;
         var cv = cfg.Vision.Width;
         var ps = cfg.Vision.PatchSize;
         Whole("vision_model.embeddings.class_embedding", v.ClassEmbedding, cv);

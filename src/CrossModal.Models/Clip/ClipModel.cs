@@ -10,7 +10,7 @@ using CrossModal.Text;
 namespace CrossModal.Models.Clip;
 
 /// <summary>
-/// CLIP (Radford et al., 2021): a <see cref="ClipVisionEncoder"/> and a <see cref="ClipTextEncoder"/> projecting into
+/// CLIP (Radford et al., 2021): an image tower (<see cref="ClipImageTower"/>, a ViT or a small convolutional network) and a <see cref="ClipTextEncoder"/> projecting into
 /// one D-dimensional space, and a learnable log logit scale τ. Encodes texts and images for the rest of the library
 /// (<see cref="ITextEncoder"/>, <see cref="IImageEncoder"/>) and trains from scratch with the symmetric contrastive
 /// loss (<see cref="ForwardLoss"/> then <see cref="Backward"/>). Load a Hugging Face checkpoint with
@@ -52,7 +52,7 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
         Config = config;
         _tokenizer = tokenizer ?? ClipTokenizer.Shared;
 
-        Vision = AddModule("vision_model", new ClipVisionEncoder(backend, config.Vision, config.ProjectionDim));
+        Vision = AddModule("vision_model", ClipImageTower.Create(backend, config.Vision, config.ProjectionDim));
         Text = AddModule("text_model", new ClipTextEncoder(backend, config.Text, config.ProjectionDim));
         LogitScale = AddParameter("logit_scale", ParameterInit.Zeros, 1);
         LogitScale.WeightDecay = false;
@@ -62,8 +62,9 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     /// <summary>The shape it was built with.</summary>
     public ClipConfig Config { get; }
 
-    /// <summary>The image tower.</summary>
-    public ClipVisionEncoder Vision { get; }
+    /// <summary>The image tower: a <see cref="ClipVisionEncoder"/> (ViT) or a <see cref="ClipConvVisionEncoder"/>, as
+    /// <see cref="ClipVisionConfig.Tower"/> says.</summary>
+    public ClipImageTower Vision { get; }
 
     /// <summary>The text tower.</summary>
     public ClipTextEncoder Text { get; }
@@ -178,7 +179,7 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     /// <returns>(B, D), normalised when <see cref="NormalizeEmbeddings"/>.</returns>
     public EmbeddingMatrix EncodeTokens(ReadOnlySpan<int> tokens, int batch) => Finish(Text.Forward(tokens, batch), ref _textNormed, ref _textNorms);
 
-    /// <summary>Encodes preprocessed pixels (see <see cref="ClipVisionEncoder.Forward"/>).</summary>
+    /// <summary>Encodes preprocessed pixels (see <see cref="ClipImageTower.Forward"/>).</summary>
     /// <param name="pixels">(B, 3, S, S).</param>
     /// <param name="batch">B.</param>
     /// <returns>(B, D), normalised when <see cref="NormalizeEmbeddings"/>.</returns>

@@ -39,6 +39,28 @@ public class AllocationTests
         });
     }
 
+    [Fact]
+    public void Convolution_and_pooling_training_step_allocates_nothing_in_steady_state()
+    {
+        var backend = CpuBackend.Default;
+        var conv = new Conv2d(backend, 3, 16, kernel: 3, padding: 1);
+        var pool = new MaxPool2d(backend, 2);
+        var conv2 = new Conv2d(backend, 16, 8, kernel: 3, stride: 2, padding: 1);
+        conv.InitializeParameters(seed: 1);
+        conv2.InitializeParameters(seed: 2);
+        var x = backend.Allocate(8, 3, 32, 32);
+        var dy = backend.Allocate(8, 8, 8, 8);
+        backend.Fill(x, 0.5f);
+        backend.Fill(dy, 0.1f);
+        Measure(() =>
+        {
+            conv.ZeroGrad();
+            conv2.ZeroGrad();
+            conv2.Forward(pool.Forward(conv.Forward(x)));
+            conv.Backward(pool.Backward(conv2.Backward(dy)!), inputGradient: false);
+        });
+    }
+
     private static void Measure(Action step)
     {
         for (var i = 0; i < 3; i++)
