@@ -108,7 +108,7 @@ public sealed class ClipConvVisionEncoder : ClipImageTower
     {
         CheckPixels(pixels, batch, _config.ImageSize);
         _pixels = Buffer(_pixels, batch, 3, _config.ImageSize, _config.ImageSize);
-        Backend.Upload(pixels, _pixels);
+        Backend.Upload(destination: _pixels, source: pixels);
         var x = _pixels;
         for (var i = 0; i < _stages.Length; i++)
         {

@@ -166,8 +166,8 @@ public sealed class ClipCheckpointTests : IDisposable
         parent.ResetParameters(seed: 2);
         Assert.Equal(expected, parent.Clip.LogitScale.Value.ToArray()[0]);
         Assert.Equal(
-            ((ClipModel)alone).Vision.Projection.Weight.Value.ToArray(),
-            parent.Clip.Vision.Projection.Weight.Value.ToArray());
+            ((ClipModel)alone).GetParameter("visual_projection.weight").Value.ToArray(),
+            parent.Clip.GetParameter("visual_projection.weight").Value.ToArray());
     }
 
     [Fact]

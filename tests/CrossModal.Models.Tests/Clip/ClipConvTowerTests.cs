@@ -59,7 +59,7 @@ public sealed class ClipConvTowerTests : IDisposable
     public void Saved_conv_clip_is_a_checkpoint_folder_that_loads_back_identically()
     {
         var model = new ClipModel(CpuBackend.Default, TinyConvConfig());
-        model.Initialize(seed: 3);
+        model.ResetParameters(3);
         var pixels = new float[2 * model.Vision.PixelsPerImage];
         var rng = new Random(1);
         for (var i = 0; i < pixels.Length; i++)
@@ -68,7 +68,7 @@ public sealed class ClipConvTowerTests : IDisposable
         }
 
         var before = model.EncodePixels(pixels, 2);
-        ClipCheckpoint.Save(model, _folder);
+        model.Save(_folder);
         var json = File.ReadAllText(Path.Combine(_folder, ClipCheckpoint.ConfigFileName));
         Assert.Contains("\"tower\": \"conv\"", json, StringComparison.Ordinal);
         Assert.Contains("\"conv_layers\": \"4 M 6 M\"", json, StringComparison.Ordinal);
@@ -76,7 +76,7 @@ public sealed class ClipConvTowerTests : IDisposable
         Assert.Contains("vision_model.layers.1.weight", names);
         Assert.Contains("visual_projection.weight", names);
 
-        var again = ClipCheckpoint.Load(_folder);
+        var again = ClipModel.Load(_folder);
         Assert.IsType<ClipConvVisionEncoder>(again.Vision);
         Assert.Equal(before.Array, again.EncodePixels(pixels, 2).Array);
     }

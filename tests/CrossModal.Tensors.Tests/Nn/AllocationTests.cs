@@ -46,8 +46,8 @@ public class AllocationTests
         var conv = new Conv2d(backend, 3, 16, kernel: 3, padding: 1);
         var pool = new MaxPool2d(backend, 2);
         var conv2 = new Conv2d(backend, 16, 8, kernel: 3, stride: 2, padding: 1);
-        conv.InitializeParameters(seed: 1);
-        conv2.InitializeParameters(seed: 2);
+        conv.ResetParameters(seed: 1);
+        conv2.ResetParameters(seed: 2);
         var x = backend.Allocate(8, 3, 32, 32);
         var dy = backend.Allocate(8, 8, 8, 8);
         backend.Fill(x, 0.5f);

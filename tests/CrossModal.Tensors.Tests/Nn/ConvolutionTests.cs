@@ -119,7 +119,7 @@ public class ConvolutionTests
     {
         var conv = new CrossModal.Tensors.Nn.Conv2d(Backend, 3, 8, kernel: 3, stride: 1, padding: 1);
         var pool = new CrossModal.Tensors.Nn.MaxPool2d(Backend, 2);
-        conv.InitializeParameters(seed: 1);
+        conv.ResetParameters(seed: 1);
         var x = Backend.Allocate(2, 3, 9, 9);
         x.CopyFrom(new float[2 * 3 * 9 * 9].AsSpan());
         var y = pool.Forward(conv.Forward(x));

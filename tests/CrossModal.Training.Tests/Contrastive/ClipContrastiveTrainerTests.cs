@@ -35,7 +35,7 @@ public sealed class ClipContrastiveTrainerTests : IDisposable
                 : new ClipVisionConfig { Width = 16, MlpHidden = 32, Heads = 2, Layers = 1, ImageSize = 8, PatchSize = 4 },
         };
         var model = new ClipModel(CpuBackend.Default, config);
-        model.Initialize(seed: 5);
+        model.ResetParameters(5);
         return model;
     }
 
