@@ -1,10 +1,14 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
 using System.Threading;
 using CrossModal.Abstractions;
 using CrossModal.Models.Adversarial;
 using CrossModal.Models.Captioning;
 using CrossModal.Tensors;
+using CrossModal.Tensors.IO;
+using CrossModal.Tensors.Nn;
 using CrossModal.Tensors.Optim;
 
 namespace CrossModal.Training.Adversarial;
@@ -31,6 +35,9 @@ public readonly record struct AdversarialStep(int Step, float Lambda, float Mean
 /// </remarks>
 public sealed class AdversarialCaptionTrainer
 {
+    /// <summary>The <c>format</c> metadata value of a checkpoint written by <see cref="SaveCheckpoint"/>.</summary>
+    public const string CheckpointFormat = "crossmodal-adversarial-checkpoint-1";
+
     private readonly PrefixLanguageModel _generator;
     private readonly Discriminator _discriminator;
     private readonly AdversarialCaptionTrainerOptions _options;
@@ -107,7 +114,55 @@ public sealed class AdversarialCaptionTrainer
     /// <summary>Generator steps taken so far.</summary>
     public int StepsDone { get; private set; }
 
-    /// <summary>Runs <see cref="AdversarialCaptionTrainerOptions.Steps"/> generator steps.</summary>
+    /// <summary>
+    /// Writes the generator, the discriminator, both optimisers' moments and step counts and <see cref="StepsDone"/>
+    /// to one safetensors file (atomically: a temporary file renamed), so <see cref="LoadCheckpoint"/> resumes the run
+    /// exactly (every step's randomness derives from the seed and the step number).
+    /// </summary>
+    /// <param name="path">The file to write.</param>
+    public void SaveCheckpoint(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var tensors = new Dictionary<string, HostArray>(StringComparer.Ordinal);
+        AddModule(tensors, "generator.", _generator);
+        AddModule(tensors, "discriminator.", _discriminator);
+        AddOptimizer(tensors, "generator_adam.", _generatorOptimizer);
+        AddOptimizer(tensors, "discriminator_adam.", _discriminatorOptimizer);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["format"] = CheckpointFormat,
+            ["steps_done"] = StepsDone.ToString(CultureInfo.InvariantCulture),
+            ["generator_adam_steps"] = _generatorOptimizer.StepCount.ToString(CultureInfo.InvariantCulture),
+            ["discriminator_adam_steps"] = _discriminatorOptimizer.StepCount.ToString(CultureInfo.InvariantCulture),
+        };
+        SafeTensorsFile.Write(path, tensors, metadata);
+    }
+
+    /// <summary>Restores a checkpoint of <see cref="SaveCheckpoint"/> into this trainer's models and optimisers.</summary>
+    /// <param name="path">The checkpoint.</param>
+    /// <exception cref="InvalidDataException">The file is not such a checkpoint, or a tensor is missing or has another shape; the message names the file.</exception>
+    public void LoadCheckpoint(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var content = SafeTensorsFile.Read(path);
+        if (!content.Metadata.TryGetValue("format", out var format) || format != CheckpointFormat)
+        {
+            throw new InvalidDataException($"{path} is not an adversarial trainer checkpoint (expected format '{CheckpointFormat}').");
+        }
+
+        var steps = Count(content, path, "steps_done");
+        var generatorSteps = Count(content, path, "generator_adam_steps");
+        var discriminatorSteps = Count(content, path, "discriminator_adam_steps");
+        LoadModule(content.Tensors, "generator.", _generator, path);
+        LoadModule(content.Tensors, "discriminator.", _discriminator, path);
+        LoadOptimizer(content.Tensors, "generator_adam.", _generatorOptimizer, path);
+        LoadOptimizer(content.Tensors, "discriminator_adam.", _discriminatorOptimizer, path);
+        _generatorOptimizer.StepCount = generatorSteps;
+        _discriminatorOptimizer.StepCount = discriminatorSteps;
+        StepsDone = steps;
+    }
+
+    /// <summary>Runs generator steps until <see cref="StepsDone"/> reaches <see cref="AdversarialCaptionTrainerOptions.Steps"/> (so a resumed run continues where it stopped).</summary>
     /// <param name="images">(M, E) training image embeddings; row i is image index i of the rewards.</param>
     /// <param name="corpus">Real sentences as token sequences (without start or end token), the discriminator's positives.</param>
     /// <param name="progress">Receives each step's measurements.</param>
@@ -129,11 +184,13 @@ public sealed class AdversarialCaptionTrainer
             throw new ArgumentException("The corpus is empty.", nameof(corpus));
         }
 
-        var history = new List<AdversarialStep>(_options.Steps);
-        var rng = new Random(_options.Seed);
-        for (var step = 0; step < _options.Steps; step++)
+        var history = new List<AdversarialStep>(Math.Max(0, _options.Steps - StepsDone));
+        while (StepsDone < _options.Steps)
         {
             cancellationToken.ThrowIfCancellationRequested();
+
+            // Each step's generator derives from the seed and the step, so a resumed run draws what the whole run would.
+            var rng = new Random(HashCode.Combine(_options.Seed, StepsDone));
             var result = Step(images, corpus, rng);
             history.Add(result);
             progress?.Report(result);
@@ -269,6 +326,84 @@ public sealed class AdversarialCaptionTrainer
         GradientClipping.ClipGlobalNorm(_discriminator.Parameters(), _options.GradientClip);
         _discriminatorOptimizer.Step();
         return loss;
+    }
+
+    private static void AddModule(Dictionary<string, HostArray> tensors, string prefix, Module module)
+    {
+        foreach (var (name, p) in module.NamedParameters())
+        {
+            tensors[prefix + name] = new HostArray(p.Value.Shape.ToArray(), p.Value.ToArray());
+        }
+    }
+
+    private static void AddOptimizer(Dictionary<string, HostArray> tensors, string prefix, AdamW optimizer)
+    {
+        for (var i = 0; i < optimizer.FirstMoments.Count; i++)
+        {
+            var m = optimizer.FirstMoments[i];
+            var v = optimizer.SecondMoments[i];
+            tensors[prefix + "m." + i.ToString(CultureInfo.InvariantCulture)] = new HostArray(m.Shape.ToArray(), m.ToArray());
+            tensors[prefix + "v." + i.ToString(CultureInfo.InvariantCulture)] = new HostArray(v.Shape.ToArray(), v.ToArray());
+        }
+    }
+
+    private static void LoadOptimizer(IReadOnlyDictionary<string, HostArray> tensors, string prefix, AdamW optimizer, string path)
+    {
+        for (var i = 0; i < optimizer.FirstMoments.Count; i++)
+        {
+            foreach (var (kind, target) in new[] { ("m.", optimizer.FirstMoments[i]), ("v.", optimizer.SecondMoments[i]) })
+            {
+                var name = prefix + kind + i.ToString(CultureInfo.InvariantCulture);
+                if (!tensors.TryGetValue(name, out var host))
+                {
+                    throw new InvalidDataException($"{path} has no tensor '{name}'.");
+                }
+
+                if (!target.Shape.SequenceEqual(host.Shape))
+                {
+                    throw new InvalidDataException($"{path}: tensor '{name}' has shape {TensorShape.Format(host.Shape)} but the optimiser expects {TensorShape.Format(target.Shape)}.");
+                }
+
+                target.CopyFrom(host.Data);
+            }
+        }
+    }
+
+    private static void LoadModule(IReadOnlyDictionary<string, HostArray> tensors, string prefix, Module module, string path)
+    {
+        foreach (var (name, _) in module.NamedParameters())
+        {
+            if (!tensors.ContainsKey(prefix + name))
+            {
+                throw new InvalidDataException($"{path} has no tensor '{prefix + name}'.");
+            }
+        }
+
+        ModuleSafeTensors.Load(module, Strip(tensors, prefix), $"{path} ({prefix}*)");
+    }
+
+    private static Dictionary<string, HostArray> Strip(IReadOnlyDictionary<string, HostArray> tensors, string prefix)
+    {
+        var result = new Dictionary<string, HostArray>(StringComparer.Ordinal);
+        foreach (var (key, value) in tensors)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                result[key[prefix.Length..]] = value;
+            }
+        }
+
+        return result;
+    }
+
+    private static int Count(SafeTensorsContent content, string path, string key)
+    {
+        if (!content.Metadata.TryGetValue(key, out var text) || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+        {
+            throw new InvalidDataException($"{path}: the metadata '{key}' is missing or not a non-negative integer.");
+        }
+
+        return value;
     }
 
     private static Tensor Reuse(ref Tensor? buffer, IComputeBackend backend, int rows, int columns)

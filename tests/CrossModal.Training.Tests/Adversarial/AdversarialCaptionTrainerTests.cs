@@ -120,6 +120,51 @@ public class AdversarialCaptionTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_resumed_run_ends_with_the_parameters_of_an_uninterrupted_one()
+    {
+        var (g1, d1) = Models();
+        new AdversarialCaptionTrainer(g1, d1, new ClipCosineReward(Images()), Embed, End, Options(6)).Train(Images(), Corpus);
+
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"adversarial-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var (g4, d4) = Models();
+            var first = new AdversarialCaptionTrainer(g4, d4, new ClipCosineReward(Images()), Embed, End, Options(3));
+            first.Train(Images(), Corpus);
+            first.SaveCheckpoint(path);
+            var (g5, d5) = Models();
+            var second = new AdversarialCaptionTrainer(g5, d5, new ClipCosineReward(Images()), Embed, End, Options(6));
+            var error = Assert.Throws<System.IO.InvalidDataException>(() => second.LoadCheckpoint(Corrupt(path)));
+            Assert.Contains("discriminator.fc2.bias", error.Message, StringComparison.Ordinal);
+            second.LoadCheckpoint(path);
+            Assert.Equal(3, second.StepsDone);
+            Assert.Equal(3, second.Train(Images(), Corpus).Count);
+            foreach (var ((name, expected), (_, actual)) in g1.NamedParameters().Zip(g5.NamedParameters()))
+            {
+                Assert.True(expected.Value.ToArray().SequenceEqual(actual.Value.ToArray()), $"generator {name} differs after resuming");
+            }
+
+            foreach (var ((name, expected), (_, actual)) in d1.NamedParameters().Zip(d5.NamedParameters()))
+            {
+                Assert.True(expected.Value.ToArray().SequenceEqual(actual.Value.ToArray()), $"discriminator {name} differs after resuming");
+            }
+        }
+        finally
+        {
+            System.IO.File.Delete(path);
+            System.IO.File.Delete(path + ".bad");
+        }
+    }
+
+    private static string Corrupt(string path)
+    {
+        var content = CrossModal.Tensors.IO.SafeTensorsFile.Read(path);
+        var tensors = content.Tensors.Where(t => t.Key != "discriminator.fc2.bias").ToDictionary(t => t.Key, t => t.Value);
+        CrossModal.Tensors.IO.SafeTensorsFile.Write(path + ".bad", tensors, content.Metadata);
+        return path + ".bad";
+    }
+
+    [Fact]
     public void Cancellation_stops_before_the_next_step()
     {
         var (generator, discriminator) = Models();
