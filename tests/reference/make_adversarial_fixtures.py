@@ -20,13 +20,16 @@ safetensors format as make_nn_fixtures.py; integer inputs stored as F32). Parame
 """
 
 import json
-import math
 import os
 import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The transformer pieces are make_nn_fixtures.py's, whose parameter names match the C# modules.
+from make_nn_fixtures import block, block_params, leaves, lin, ln, with_grads  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "adversarial")
 torch.set_num_threads(1)
@@ -67,60 +70,6 @@ def gelu(x):
     return F.gelu(x, approximate="tanh")
 
 
-def attention(qkv, B, T, C, NH, causal, key_mask):
-    hs = C // NH
-    q, k, v = qkv.split(C, dim=2)
-    q = q.view(B, T, NH, hs).transpose(1, 2)
-    k = k.view(B, T, NH, hs).transpose(1, 2)
-    v = v.view(B, T, NH, hs).transpose(1, 2)
-    att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(hs))
-    if causal:
-        att = att.masked_fill(torch.ones(T, T).tril() == 0, float("-inf"))
-    if key_mask is not None:
-        att = att.masked_fill(key_mask[:, None, None, :] == 0, float("-inf"))
-    att = torch.softmax(att, dim=-1)
-    return (att @ v).transpose(1, 2).contiguous().view(B, T, C)
-
-
-def lin(P, x, name, bias=True):
-    return F.linear(x, P[name + ".weight"], P[name + ".bias"] if bias else None)
-
-
-def ln(P, x, name):
-    return F.layer_norm(x, (x.shape[-1],), P[name + ".weight"], P[name + ".bias"], 1e-5)
-
-
-def block(P, x, name, NH, causal, key_mask):
-    B, T, C = x.shape
-    x = x + lin(P, attention(lin(P, ln(P, x, name + ".ln_1"), name + ".attn.c_attn"), B, T, C, NH, causal, key_mask), name + ".attn.c_proj")
-    return x + lin(P, gelu(lin(P, ln(P, x, name + ".ln_2"), name + ".mlp.c_fc")), name + ".mlp.c_proj")
-
-
-def block_params(P, name, C):
-    P[name + ".ln_1.weight"] = 1 + 0.1 * torch.randn(C)
-    P[name + ".ln_1.bias"] = 0.1 * torch.randn(C)
-    P[name + ".attn.c_attn.weight"] = 0.2 * torch.randn(3 * C, C)
-    P[name + ".attn.c_attn.bias"] = 0.02 * torch.randn(3 * C)
-    P[name + ".attn.c_proj.weight"] = 0.2 * torch.randn(C, C)
-    P[name + ".attn.c_proj.bias"] = 0.02 * torch.randn(C)
-    P[name + ".ln_2.weight"] = 1 + 0.1 * torch.randn(C)
-    P[name + ".ln_2.bias"] = 0.1 * torch.randn(C)
-    P[name + ".mlp.c_fc.weight"] = 0.2 * torch.randn(4 * C, C)
-    P[name + ".mlp.c_fc.bias"] = 0.02 * torch.randn(4 * C)
-    P[name + ".mlp.c_proj.weight"] = 0.2 * torch.randn(C, 4 * C)
-    P[name + ".mlp.c_proj.bias"] = 0.02 * torch.randn(C)
-
-
-def leaves(P):
-    return {k: v.clone().detach().requires_grad_(True) for k, v in P.items()}
-
-
-def with_grads(P, t):
-    for k, v in P.items():
-        t["param." + k] = v
-        t["grad." + k] = v.grad
-
-
 def discriminator_fixture():
     torch.manual_seed(301)
     V, maxT, C, NH, L, B, T = 13, 8, 16, 2, 2, 4, 6
@@ -143,7 +92,7 @@ def discriminator_fixture():
     Q = leaves(P)
     x = Q["wte.weight"][tokens] + Q["wpe.weight"][:T]
     for i in range(L):
-        x = block(Q, x, f"h.{i}", NH, False, mask)
+        x = block(Q, x, f"h.{i}", NH, False, mask, gelu)
     pooled = ln(Q, x, "ln_f")[:, 0]
     logits = lin(Q, torch.tanh(lin(Q, torch.tanh(lin(Q, pooled, "pooler")), "fc1")), "fc2").view(B)
     loss = F.binary_cross_entropy_with_logits(logits, labels)
@@ -197,7 +146,7 @@ def policy_gradient_fixture():
     x = torch.cat([prefix, Q["decoder.transformer.wte.weight"][tokens]], dim=1)
     x = x + Q["decoder.transformer.wpe.weight"][:1 + Tc]
     for i in range(L):
-        x = block(Q, x, f"decoder.transformer.h.{i}", NH, True, None)
+        x = block(Q, x, f"decoder.transformer.h.{i}", NH, True, None, gelu)
     logits = ln(Q, x, "decoder.transformer.ln_f") @ Q["decoder.transformer.wte.weight"].t()
     logp = torch.log_softmax(logits, dim=-1)
     mean_logp = []

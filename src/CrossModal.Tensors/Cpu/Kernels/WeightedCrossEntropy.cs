@@ -52,10 +52,7 @@ public static class WeightedCrossEntropy
             }
 
             var z = logits.Slice(i * v, v);
-            var max = TensorPrimitives.Max(z);
-            TensorPrimitives.Subtract(z, max, row);
-            TensorPrimitives.Exp(row, row);
-            var lse = max + MathF.Log(TensorPrimitives.Sum(row));
+            var lse = CrossEntropy.RowLogSumExp(z, row);
             losses[i] = lse - z[y];
             logSumExp[i] = lse;
             total += (double)weights[i] * losses[i];
