@@ -246,6 +246,29 @@ public interface IComputeBackend : IDisposable
     /// <param name="dLoss">Gradient of the mean loss.</param>
     void CrossEntropyBackward(Tensor dLogits, Tensor logits, Tensor logSumExp, ReadOnlySpan<int> targets, int ignoreIndex, float labelSmoothing, float dLoss);
 
+    /// <summary>
+    /// Softmax cross-entropy with one weight per row, summed (see <see cref="Cpu.Kernels.WeightedCrossEntropy"/>):
+    /// returns <c>Σ_i w_i·loss_i</c> over rows whose target is not <paramref name="ignoreIndex"/>. The policy-gradient
+    /// loss of a sampled caption is this with <c>w = (r − b)/(L·n)</c> on its L scored rows.
+    /// </summary>
+    /// <param name="losses">(N) per-row unweighted losses.</param>
+    /// <param name="logSumExp">(N) kept for backward.</param>
+    /// <param name="logits">(N, V).</param>
+    /// <param name="targets">(N) host class indices.</param>
+    /// <param name="weights">(N) host row weights.</param>
+    /// <param name="ignoreIndex">Targets to skip.</param>
+    float WeightedCrossEntropyForward(Tensor losses, Tensor logSumExp, Tensor logits, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, int ignoreIndex);
+
+    /// <summary>Backward of <see cref="WeightedCrossEntropyForward"/>: <c>dLogits_i = dLoss·w_i·(softmax(z_i) − onehot(y_i))</c>.</summary>
+    /// <param name="dLogits">(N, V) overwritten; may be <paramref name="logits"/>.</param>
+    /// <param name="logits">(N, V) from the forward pass.</param>
+    /// <param name="logSumExp">(N) from the forward pass.</param>
+    /// <param name="targets">(N) as given to the forward pass.</param>
+    /// <param name="weights">(N) as given to the forward pass.</param>
+    /// <param name="ignoreIndex">As given to the forward pass.</param>
+    /// <param name="dLoss">Gradient of the weighted sum.</param>
+    void WeightedCrossEntropyBackward(Tensor dLogits, Tensor logits, Tensor logSumExp, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, int ignoreIndex, float dLoss);
+
     /// <summary>Row-wise L2 normalisation <c>x / max(‖x‖, ε)</c>.</summary>
     /// <param name="output">(N, D); may be <paramref name="input"/>.</param>
     /// <param name="norms">(N) kept for backward.</param>

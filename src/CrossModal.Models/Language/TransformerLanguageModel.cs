@@ -74,6 +74,8 @@ public sealed class TransformerLanguageModel : Module
     private bool _lossReady;
     private int _ignoreIndex;
     private float _labelSmoothing;
+    private float[] _rowWeights = [];
+    private bool _weighted;
 
     /// <summary>Creates the model; call <see cref="Module.ResetParameters"/> or load weights next.</summary>
     /// <param name="backend">The compute backend.</param>
@@ -119,6 +121,9 @@ public sealed class TransformerLanguageModel : Module
     /// model (the first block's buffer) and valid until the next call.
     /// </summary>
     public Tensor? InputGradient { get; private set; }
+
+    /// <summary>(B·T) per-position unweighted losses −log p(target) of the last loss computed (0 on ignored positions), or null.</summary>
+    public Tensor? PositionLosses => _losses;
 
     /// <summary>Forward pass to logits.</summary>
     /// <param name="tokens">(B·T) token ids in [0, V).</param>
@@ -200,7 +205,15 @@ public sealed class TransformerLanguageModel : Module
 
         var n = _batch * _time;
         var logits = _logits!;
-        Backend.CrossEntropyBackward(logits, logits, _logSumExp!, _targets.AsSpan(0, n), _ignoreIndex, _labelSmoothing, 1f);
+        if (_weighted)
+        {
+            Backend.WeightedCrossEntropyBackward(logits, logits, _logSumExp!, _targets.AsSpan(0, n), _rowWeights.AsSpan(0, n), _ignoreIndex, 1f);
+        }
+        else
+        {
+            Backend.CrossEntropyBackward(logits, logits, _logSumExp!, _targets.AsSpan(0, n), _ignoreIndex, _labelSmoothing, 1f);
+        }
+
         _dHidden = Buffer(_dHidden, n, Options.Width);
         Backend.LinearBackward(_dHidden, TokenEmbedding.Weight.Gradient, null, logits, _hidden!, TokenEmbedding.Weight.Value);
         var dx = Blocks.Backward(FinalNorm.Backward(_dHidden));
@@ -319,7 +332,7 @@ public sealed class TransformerLanguageModel : Module
         _lossReady = false;
     }
 
-    private float Loss(Tensor logits, ReadOnlySpan<int> targets, int ignoreIndex, float labelSmoothing)
+    private float Loss(Tensor logits, ReadOnlySpan<int> targets, int ignoreIndex, float labelSmoothing, bool computeMean = true)
     {
         var n = _batch * _time;
         if (targets.Length != n)
@@ -337,7 +350,46 @@ public sealed class TransformerLanguageModel : Module
         _logSumExp = Buffer(_logSumExp, n);
         _ignoreIndex = ignoreIndex;
         _labelSmoothing = labelSmoothing;
+        if (!computeMean)
+        {
+            return 0f;
+        }
+
         var loss = Backend.CrossEntropyForward(_losses, _logSumExp, logits, targets, ignoreIndex, labelSmoothing);
+        _weighted = false;
+        _lossReady = true;
+        return loss;
+    }
+
+    /// <summary>
+    /// The weighted sum of the per-position cross-entropies of the logits of the last forward pass,
+    /// <c>Σ_i w_i·(−log p(targets_i))</c> (see <see cref="IComputeBackend.WeightedCrossEntropyForward"/>); the next
+    /// <see cref="Backward"/> backpropagates it. With <c>w = (r − b)/(L·n)</c> on a sampled caption's positions this is the
+    /// self-critical policy-gradient loss.
+    /// </summary>
+    /// <param name="targets">(B·T) target ids, or <paramref name="ignoreIndex"/> for positions that do not count.</param>
+    /// <param name="rowWeights">(B·T) weights, any sign.</param>
+    /// <param name="ignoreIndex">Targets to skip.</param>
+    /// <returns>The weighted sum.</returns>
+    /// <exception cref="InvalidOperationException">No forward pass came before.</exception>
+    public float WeightedLoss(ReadOnlySpan<int> targets, ReadOnlySpan<float> rowWeights, int ignoreIndex = -100)
+    {
+        var logits = _logits ?? throw new InvalidOperationException("TransformerLanguageModel.WeightedLoss needs a forward pass first.");
+        var n = _batch * _time;
+        if (rowWeights.Length != n)
+        {
+            throw new ArgumentException($"Expected {n} row weights (one per position) but got {rowWeights.Length}.", nameof(rowWeights));
+        }
+
+        Loss(logits, targets, ignoreIndex, 0f, computeMean: false);
+        if (_rowWeights.Length < n)
+        {
+            _rowWeights = new float[n];
+        }
+
+        rowWeights.CopyTo(_rowWeights);
+        var loss = Backend.WeightedCrossEntropyForward(_losses!, _logSumExp!, logits, targets, rowWeights, ignoreIndex);
+        _weighted = true;
         _lossReady = true;
         return loss;
     }

@@ -68,6 +68,17 @@ public static class CrossEntropy
         }
     }
 
+    /// <summary>The log-sum-exp of one row of logits, <c>max + log Σ exp(z − max)</c>.</summary>
+    /// <param name="z">(V) the row.</param>
+    /// <param name="scratch">(V) receives exp(z − max).</param>
+    internal static float RowLogSumExp(ReadOnlySpan<float> z, Span<float> scratch)
+    {
+        var max = TensorPrimitives.Max(z);
+        TensorPrimitives.Subtract(z, max, scratch);
+        TensorPrimitives.Exp(scratch, scratch);
+        return max + MathF.Log(TensorPrimitives.Sum(scratch));
+    }
+
     private static (double Total, int Count) ForwardRange(
         Span<float> losses, Span<float> logSumExp, ReadOnlySpan<float> logits, ReadOnlySpan<int> targets,
         int v, int ignoreIndex, float labelSmoothing, int start, int end)
@@ -94,10 +105,7 @@ public static class CrossEntropy
             }
 
             var z = logits.Slice(i * v, v);
-            var max = TensorPrimitives.Max(z);
-            TensorPrimitives.Subtract(z, max, row);
-            TensorPrimitives.Exp(row, row);
-            var lse = max + MathF.Log(TensorPrimitives.Sum(row));
+            var lse = RowLogSumExp(z, row);
             var loss = (1f - labelSmoothing) * (lse - z[y]);
             if (labelSmoothing != 0f)
             {

@@ -1,0 +1,429 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Threading;
+using CrossModal.Abstractions;
+using CrossModal.Models.Adversarial;
+using CrossModal.Models.Captioning;
+using CrossModal.Tensors;
+using CrossModal.Tensors.IO;
+using CrossModal.Tensors.Nn;
+using CrossModal.Tensors.Optim;
+
+namespace CrossModal.Training.Adversarial;
+
+/// <summary>What one generator step of <see cref="AdversarialCaptionTrainer"/> measured.</summary>
+/// <param name="Step">The step, from 0.</param>
+/// <param name="Lambda">λ_t of the CLIP reward.</param>
+/// <param name="MeanReward">Mean combined reward of the samples.</param>
+/// <param name="MeanAdvantage">Mean r − b.</param>
+/// <param name="PolicyLoss">The policy-gradient loss.</param>
+/// <param name="DiscriminatorLoss">The discriminator's BCE loss (last discriminator step).</param>
+public readonly record struct AdversarialStep(int Step, float Lambda, float MeanReward, float MeanAdvantage, float PolicyLoss, float DiscriminatorLoss);
+
+/// <summary>
+/// CgT-GAN's adversarial reinforcement-learning caption trainer (Yu et al., ACM MM 2023): for a batch of training
+/// images the generator (a prefix captioner conditioned on image embeddings) samples n captions each; a reward
+/// <c>λ_t·CLIP + (1 − λ_t)·naturalness</c> (plus any extra terms) scores them, the greedy caption's reward (or the
+/// leave-one-out mean) is the baseline, and the self-critical policy gradient (<see cref="PolicyGradientLoss"/>) updates
+/// the generator; then the discriminator takes a BCE step on corpus sentences (real) against the same samples (fake).
+/// </summary>
+/// <remarks>
+/// Samples are drawn with the KV-cached <see cref="CaptionGenerator"/>, which decodes in evaluation mode, so dropout is
+/// off while sampling and on (if the model has any) while the sampled captions are re-scored for the gradient.
+/// </remarks>
+public sealed class AdversarialCaptionTrainer
+{
+    /// <summary>The <c>format</c> metadata value of a checkpoint written by <see cref="SaveCheckpoint"/>.</summary>
+    public const string CheckpointFormat = "crossmodal-adversarial-checkpoint-1";
+
+    private readonly PrefixLanguageModel _generator;
+    private readonly Discriminator _discriminator;
+    private readonly AdversarialCaptionTrainerOptions _options;
+    private readonly int _endOfTextId;
+    private readonly IRewardFunction _clipReward;
+    private readonly DiscriminatorReward _naturalness;
+    private readonly WeightedReward _reward;
+    private readonly Func<IReadOnlyList<int[]>, EmbeddingMatrix>? _captionEmbedder;
+    private readonly Func<int[], string>? _detokenize;
+    private readonly PolicyGradientLoss _policyLoss;
+    private readonly AdamW _generatorOptimizer;
+    private readonly AdamW _discriminatorOptimizer;
+    private int[] _discriminatorTokens = [];
+    private byte[] _discriminatorMask = [];
+    private Tensor? _embeddings;
+    private Tensor? _dLogits;
+
+    /// <summary>Creates the trainer.</summary>
+    /// <param name="generator">The captioner, conditioned on the same image embeddings the rewards index.</param>
+    /// <param name="discriminator">The discriminator, over the generator's vocabulary.</param>
+    /// <param name="clipReward">The CLIP reward (<see cref="ClipAggregateReward"/> or <see cref="ClipCosineReward"/>), weighted by λ_t.</param>
+    /// <param name="captionEmbedder">CLIP text embeddings of token sequences (e.g. decode, then the CLIP text encoder);
+    /// null when no reward needs them.</param>
+    /// <param name="endOfTextId">The end token; also the discriminator's start token.</param>
+    /// <param name="options">Knobs; validated.</param>
+    /// <param name="detokenize">Token sequence → text, for rewards that read text (CIDEr-D); may be null.</param>
+    /// <param name="extraRewards">Further weighted terms, e.g. a <see cref="CiderDReward"/>.</param>
+    public AdversarialCaptionTrainer(
+        PrefixLanguageModel generator, Discriminator discriminator, IRewardFunction clipReward,
+        Func<IReadOnlyList<int[]>, EmbeddingMatrix>? captionEmbedder, int endOfTextId, AdversarialCaptionTrainerOptions options,
+        Func<int[], string>? detokenize = null, IReadOnlyList<(IRewardFunction Reward, float Weight)>? extraRewards = null)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(discriminator);
+        ArgumentNullException.ThrowIfNull(clipReward);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var vocabulary = generator.Decoder.Options.VocabularySize;
+        if (discriminator.Options.VocabularySize != vocabulary)
+        {
+            throw new ArgumentException($"The discriminator's vocabulary ({discriminator.Options.VocabularySize}) differs from the generator's ({vocabulary}).", nameof(discriminator));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(endOfTextId);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(endOfTextId, vocabulary);
+        if (options.MaxTokens > generator.MaxCaptionTokens)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxTokens, $"MaxTokens exceeds the {generator.MaxCaptionTokens} caption tokens the decoder's context allows.");
+        }
+
+        _generator = generator;
+        _discriminator = discriminator;
+        _options = options;
+        _endOfTextId = endOfTextId;
+        _clipReward = clipReward;
+        _captionEmbedder = captionEmbedder;
+        _detokenize = detokenize;
+        _naturalness = new DiscriminatorReward(discriminator, endOfTextId);
+        var terms = new List<(IRewardFunction, float)> { (clipReward, 0f), (_naturalness, 1f) };
+        if (extraRewards is not null)
+        {
+            terms.AddRange(extraRewards);
+        }
+
+        _reward = new WeightedReward(terms);
+        _policyLoss = new PolicyGradientLoss(generator);
+        _generatorOptimizer = new AdamW(generator.TrainableParameters(), new AdamWOptions { LearningRate = options.GeneratorLearningRate, WeightDecay = options.GeneratorWeightDecay });
+        _discriminatorOptimizer = new AdamW(discriminator.Parameters(), new AdamWOptions { LearningRate = options.DiscriminatorLearningRate, WeightDecay = options.DiscriminatorWeightDecay });
+    }
+
+    /// <summary>The combined reward (term 0: CLIP with weight λ_t, term 1: naturalness with 1 − λ_t, then the extra terms).</summary>
+    public WeightedReward Reward => _reward;
+
+    /// <summary>Generator steps taken so far.</summary>
+    public int StepsDone { get; private set; }
+
+    /// <summary>
+    /// Writes the generator, the discriminator, both optimisers' moments and step counts and <see cref="StepsDone"/>
+    /// to one safetensors file (atomically: a temporary file renamed), so <see cref="LoadCheckpoint"/> resumes the run
+    /// exactly (every step's randomness derives from the seed and the step number).
+    /// </summary>
+    /// <param name="path">The file to write.</param>
+    public void SaveCheckpoint(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var tensors = new Dictionary<string, HostArray>(StringComparer.Ordinal);
+        AddModule(tensors, "generator.", _generator);
+        AddModule(tensors, "discriminator.", _discriminator);
+        AddOptimizer(tensors, "generator_adam.", _generatorOptimizer);
+        AddOptimizer(tensors, "discriminator_adam.", _discriminatorOptimizer);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["format"] = CheckpointFormat,
+            ["steps_done"] = StepsDone.ToString(CultureInfo.InvariantCulture),
+            ["generator_adam_steps"] = _generatorOptimizer.StepCount.ToString(CultureInfo.InvariantCulture),
+            ["discriminator_adam_steps"] = _discriminatorOptimizer.StepCount.ToString(CultureInfo.InvariantCulture),
+        };
+        SafeTensorsFile.Write(path, tensors, metadata);
+    }
+
+    /// <summary>Restores a checkpoint of <see cref="SaveCheckpoint"/> into this trainer's models and optimisers.</summary>
+    /// <param name="path">The checkpoint.</param>
+    /// <exception cref="InvalidDataException">The file is not such a checkpoint, or a tensor is missing or has another shape; the message names the file.</exception>
+    public void LoadCheckpoint(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var content = SafeTensorsFile.Read(path);
+        if (!content.Metadata.TryGetValue("format", out var format) || format != CheckpointFormat)
+        {
+            throw new InvalidDataException($"{path} is not an adversarial trainer checkpoint (expected format '{CheckpointFormat}').");
+        }
+
+        var steps = Count(content, path, "steps_done");
+        var generatorSteps = Count(content, path, "generator_adam_steps");
+        var discriminatorSteps = Count(content, path, "discriminator_adam_steps");
+        LoadModule(content.Tensors, "generator.", _generator, path);
+        LoadModule(content.Tensors, "discriminator.", _discriminator, path);
+        LoadOptimizer(content.Tensors, "generator_adam.", _generatorOptimizer, path);
+        LoadOptimizer(content.Tensors, "discriminator_adam.", _discriminatorOptimizer, path);
+        _generatorOptimizer.StepCount = generatorSteps;
+        _discriminatorOptimizer.StepCount = discriminatorSteps;
+        StepsDone = steps;
+    }
+
+    /// <summary>Runs generator steps until <see cref="StepsDone"/> reaches <see cref="AdversarialCaptionTrainerOptions.Steps"/> (so a resumed run continues where it stopped).</summary>
+    /// <param name="images">(M, E) training image embeddings; row i is image index i of the rewards.</param>
+    /// <param name="corpus">Real sentences as token sequences (without start or end token), the discriminator's positives.</param>
+    /// <param name="progress">Receives each step's measurements.</param>
+    /// <param name="cancellationToken">Checked before every step.</param>
+    /// <returns>The measurements of every step.</returns>
+    public IReadOnlyList<AdversarialStep> Train(EmbeddingMatrix images, IReadOnlyList<int[]> corpus, IProgress<AdversarialStep>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(corpus);
+        images.EnsureDimension(_generator.EmbeddingDimension, nameof(images));
+        images.EnsureFinite(nameof(images));
+        if (images.Rows == 0)
+        {
+            throw new ArgumentException("There are no training images.", nameof(images));
+        }
+
+        if (corpus.Count == 0)
+        {
+            throw new ArgumentException("The corpus is empty.", nameof(corpus));
+        }
+
+        var history = new List<AdversarialStep>(Math.Max(0, _options.Steps - StepsDone));
+        while (StepsDone < _options.Steps)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // Each step's generator derives from the seed and the step, so a resumed run draws what the whole run would.
+            var rng = new Random(HashCode.Combine(_options.Seed, StepsDone));
+            var result = Step(images, corpus, rng);
+            history.Add(result);
+            progress?.Report(result);
+        }
+
+        return history;
+    }
+
+    private AdversarialStep Step(EmbeddingMatrix images, IReadOnlyList<int[]> corpus, Random rng)
+    {
+        var o = _options;
+        var b = Math.Min(o.ImagesPerStep, images.Rows);
+        var n = o.SamplesPerImage;
+        var s = b * n;
+        var lambda = o.Schedule.Lambda(StepsDone);
+        _reward.SetWeight(0, lambda);
+        _reward.SetWeight(1, 1f - lambda);
+
+        var chosen = new int[b];
+        var batchImages = new EmbeddingMatrix(b, images.Dimension);
+        var sampleImages = new EmbeddingMatrix(s, images.Dimension);
+        var sampleIndices = new int[s];
+        for (var i = 0; i < b; i++)
+        {
+            chosen[i] = rng.Next(images.Rows);
+            images.Row(chosen[i]).CopyTo(batchImages.Row(i));
+            for (var j = 0; j < n; j++)
+            {
+                images.Row(chosen[i]).CopyTo(sampleImages.Row((i * n) + j));
+                sampleIndices[(i * n) + j] = chosen[i];
+            }
+        }
+
+        var samples = CaptionGenerator.Generate(_generator, sampleImages, _endOfTextId, new DecodingOptions
+        {
+            Strategy = DecodingStrategy.Sample, Temperature = o.Temperature, MaxTokens = o.MaxTokens, Seed = rng.Next(),
+        });
+        var rewards = new float[s];
+        _reward.Compute(rewards, Batch(samples, sampleIndices));
+        var baselines = new float[s];
+        if (o.Baseline == PolicyBaseline.Greedy)
+        {
+            var greedy = CaptionGenerator.Generate(_generator, batchImages, _endOfTextId, new DecodingOptions { Strategy = DecodingStrategy.Greedy, MaxTokens = o.MaxTokens });
+            var greedyRewards = new float[b];
+            _reward.Compute(greedyRewards, Batch(greedy, chosen));
+            for (var k = 0; k < s; k++)
+            {
+                baselines[k] = greedyRewards[k / n];
+            }
+        }
+        else
+        {
+            for (var i = 0; i < b; i++)
+            {
+                var total = 0f;
+                for (var j = 0; j < n; j++)
+                {
+                    total += rewards[(i * n) + j];
+                }
+
+                for (var j = 0; j < n; j++)
+                {
+                    baselines[(i * n) + j] = (total - rewards[(i * n) + j]) / (n - 1);
+                }
+            }
+        }
+
+        // Generator: re-score the samples (end token included unless cut at the limit) with dropout as configured.
+        var tc = 1;
+        var lengths = new int[s];
+        for (var k = 0; k < s; k++)
+        {
+            lengths[k] = samples[k].Length < o.MaxTokens ? samples[k].Length + 1 : samples[k].Length;
+            tc = Math.Max(tc, lengths[k]);
+        }
+
+        var tokens = new int[s * tc];
+        Array.Fill(tokens, _endOfTextId);
+        var advantages = new float[s];
+        float meanReward = 0f, meanAdvantage = 0f;
+        for (var k = 0; k < s; k++)
+        {
+            samples[k].AsSpan().CopyTo(tokens.AsSpan(k * tc, tc));
+            advantages[k] = rewards[k] - baselines[k];
+            meanReward += rewards[k] / s;
+            meanAdvantage += advantages[k] / s;
+        }
+
+        var embeddings = Reuse(ref _embeddings, _generator.Backend, s, images.Dimension);
+        _generator.Backend.Upload(embeddings, sampleImages.Span);
+        _generator.Train();
+        _generator.ZeroGrad();
+        var policyLoss = _policyLoss.Forward(embeddings, tokens, lengths, advantages, tc);
+        _policyLoss.Backward();
+        GradientClipping.ClipGlobalNorm(_generator.TrainableParameters(), o.GradientClip);
+        _generatorOptimizer.Step();
+
+        // Discriminator: corpus sentences are real, this step's samples fake (they carry no gradient to the generator).
+        var discriminatorLoss = 0f;
+        for (var d = 0; d < o.DiscriminatorStepsPerGeneratorStep; d++)
+        {
+            discriminatorLoss = DiscriminatorStep(corpus, samples, rng);
+        }
+
+        StepsDone++;
+        return new AdversarialStep(StepsDone - 1, lambda, meanReward, meanAdvantage, policyLoss, discriminatorLoss);
+    }
+
+    private float DiscriminatorStep(IReadOnlyList<int[]> corpus, int[][] fakes, Random rng)
+    {
+        var s = fakes.Length;
+        var all = new int[2 * s][];
+        var labels = new float[2 * s];
+        for (var k = 0; k < s; k++)
+        {
+            all[k] = corpus[rng.Next(corpus.Count)];
+            labels[k] = 1f;
+            all[s + k] = fakes[k];
+        }
+
+        var time = DiscriminatorInput.Pack(all, _endOfTextId, _discriminator.Options.Context, ref _discriminatorTokens, ref _discriminatorMask);
+        _discriminator.Train();
+        _discriminator.ZeroGrad();
+        var logitsTensor = _discriminator.Forward(_discriminatorTokens.AsSpan(0, 2 * s * time), _discriminatorMask.AsSpan(0, 2 * s * time), 2 * s, time);
+        var logits = new float[2 * s];
+        _discriminator.Backend.Download(logits, logitsTensor);
+        var loss = BinaryCrossEntropy.Forward(logits, labels);
+        var dLogits = new float[2 * s];
+        BinaryCrossEntropy.Backward(dLogits, logits, labels);
+        var dTensor = Reuse(ref _dLogits, _discriminator.Backend, 2 * s, 1);
+        _discriminator.Backend.Upload(dTensor, dLogits);
+        _discriminator.Backward(dTensor);
+        GradientClipping.ClipGlobalNorm(_discriminator.Parameters(), _options.GradientClip);
+        _discriminatorOptimizer.Step();
+        return loss;
+    }
+
+    private static void AddModule(Dictionary<string, HostArray> tensors, string prefix, Module module)
+    {
+        foreach (var (name, p) in module.NamedParameters())
+        {
+            tensors[prefix + name] = new HostArray(p.Value.Shape.ToArray(), p.Value.ToArray());
+        }
+    }
+
+    private static void AddOptimizer(Dictionary<string, HostArray> tensors, string prefix, AdamW optimizer)
+    {
+        for (var i = 0; i < optimizer.FirstMoments.Count; i++)
+        {
+            var m = optimizer.FirstMoments[i];
+            var v = optimizer.SecondMoments[i];
+            tensors[prefix + "m." + i.ToString(CultureInfo.InvariantCulture)] = new HostArray(m.Shape.ToArray(), m.ToArray());
+            tensors[prefix + "v." + i.ToString(CultureInfo.InvariantCulture)] = new HostArray(v.Shape.ToArray(), v.ToArray());
+        }
+    }
+
+    private static void LoadOptimizer(IReadOnlyDictionary<string, HostArray> tensors, string prefix, AdamW optimizer, string path)
+    {
+        for (var i = 0; i < optimizer.FirstMoments.Count; i++)
+        {
+            foreach (var (kind, target) in new[] { ("m.", optimizer.FirstMoments[i]), ("v.", optimizer.SecondMoments[i]) })
+            {
+                var name = prefix + kind + i.ToString(CultureInfo.InvariantCulture);
+                if (!tensors.TryGetValue(name, out var host))
+                {
+                    throw new InvalidDataException($"{path} has no tensor '{name}'.");
+                }
+
+                if (!target.Shape.SequenceEqual(host.Shape))
+                {
+                    throw new InvalidDataException($"{path}: tensor '{name}' has shape {TensorShape.Format(host.Shape)} but the optimiser expects {TensorShape.Format(target.Shape)}.");
+                }
+
+                target.CopyFrom(host.Data);
+            }
+        }
+    }
+
+    private static void LoadModule(IReadOnlyDictionary<string, HostArray> tensors, string prefix, Module module, string path)
+    {
+        foreach (var (name, _) in module.NamedParameters())
+        {
+            if (!tensors.ContainsKey(prefix + name))
+            {
+                throw new InvalidDataException($"{path} has no tensor '{prefix + name}'.");
+            }
+        }
+
+        ModuleSafeTensors.Load(module, Strip(tensors, prefix), $"{path} ({prefix}*)");
+    }
+
+    private static Dictionary<string, HostArray> Strip(IReadOnlyDictionary<string, HostArray> tensors, string prefix)
+    {
+        var result = new Dictionary<string, HostArray>(StringComparer.Ordinal);
+        foreach (var (key, value) in tensors)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                result[key[prefix.Length..]] = value;
+            }
+        }
+
+        return result;
+    }
+
+    private static int Count(SafeTensorsContent content, string path, string key)
+    {
+        if (!content.Metadata.TryGetValue(key, out var text) || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+        {
+            throw new InvalidDataException($"{path}: the metadata '{key}' is missing or not a non-negative integer.");
+        }
+
+        return value;
+    }
+
+    private static Tensor Reuse(ref Tensor? buffer, IComputeBackend backend, int rows, int columns)
+    {
+        if (buffer is null || buffer.Dim(0) != rows || buffer.Dim(1) != columns)
+        {
+            buffer = backend.Allocate(rows, columns);
+        }
+
+        return buffer;
+    }
+
+    private RewardBatch Batch(int[][] captions, IReadOnlyList<int> imageIndices)
+    {
+        string[]? texts = null;
+        if (_detokenize is not null)
+        {
+            texts = Array.ConvertAll(captions, c => _detokenize(c));
+        }
+
+        return new RewardBatch(captions, imageIndices, texts, _captionEmbedder?.Invoke(captions));
+    }
+}
