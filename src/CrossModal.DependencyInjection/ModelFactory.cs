@@ -87,13 +87,6 @@ internal static class ModelFactory
         return new PrefixCaptioner(checkpoint.Model, checkpoint.Tokenizer, bridge, decoding);
     }
 
-    public static ITokenizer BuiltInTokenizer(string name) => name switch
-    {
-        "gpt2" => Gpt2Tokenizer.Shared,
-        "clip" => ClipTokenizer.Shared,
-        _ => throw new ArgumentException($"'{name}' is not a built-in tokenizer.", nameof(name)),
-    };
-
     public static ITokenizer LoadWordTokenizer(string path) => WordTokenizer.Load(path);
 
     public static PrefixLanguageModel BuildModel(PrefixLanguageModelOptions options, IComputeBackend backend, int seed)

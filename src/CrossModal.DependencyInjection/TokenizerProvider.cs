@@ -14,7 +14,6 @@ namespace CrossModal.DependencyInjection;
 /// </summary>
 public sealed class TokenizerProvider
 {
-    private static readonly string[] BuiltIn = ["gpt2", "clip"];
     private readonly IReadOnlyDictionary<string, string> _files;
     private readonly ConcurrentDictionary<string, Lazy<ITokenizer>> _loaded = new(StringComparer.Ordinal);
 
@@ -27,7 +26,7 @@ public sealed class TokenizerProvider
     }
 
     /// <summary>Every name <see cref="Get"/> accepts.</summary>
-    public IReadOnlyList<string> Names => [.. BuiltIn, .. _files.Keys.Order(StringComparer.Ordinal)];
+    public IReadOnlyList<string> Names => [.. TokenizerRegistry.PretrainedNames, .. _files.Keys.Order(StringComparer.Ordinal)];
 
     /// <summary>The tokenizer named <paramref name="name"/>.</summary>
     /// <param name="name"><c>gpt2</c>, <c>clip</c> or a name configured in <see cref="CrossModalOptions.Tokenizers"/>.</param>
@@ -41,8 +40,8 @@ public sealed class TokenizerProvider
         }
 
         return _loaded.GetOrAdd(name, n => new Lazy<ITokenizer>(() =>
-            IsBuiltIn(n) ? ModelFactory.BuiltInTokenizer(n) : ModelFactory.LoadWordTokenizer(_files[n]))).Value;
+            TokenizerRegistry.TryGetPretrained(n, out var pretrained) ? pretrained : ModelFactory.LoadWordTokenizer(_files[n]))).Value;
     }
 
-    internal static bool IsBuiltIn(string name) => BuiltIn.Contains(name, StringComparer.Ordinal);
+    internal static bool IsBuiltIn(string name) => TokenizerRegistry.PretrainedNames.Contains(name, StringComparer.Ordinal);
 }
