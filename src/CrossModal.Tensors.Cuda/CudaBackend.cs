@@ -128,19 +128,26 @@ public sealed partial class CudaBackend : IComputeBackend
     }
 
     /// <summary>
-    /// The test device: the same backend on ILGPU's CPU accelerator, simulating a GPU with 32-lane warps and groups of up
-    /// to <paramref name="warpsPerGroup"/> warps (one OS thread per simulated thread: keep shapes tiny). GEMMs use the
-    /// tiled kernel. For tests and for checking the kernels on machines without a GPU; far slower than the CPU backend.
+    /// The test device: the same backend on ILGPU's CPU accelerator, simulating a GPU with <paramref name="warpSize"/>-lane
+    /// warps and groups of up to <paramref name="warpsPerGroup"/> warps, one OS thread per simulated thread (keep shapes
+    /// tiny: every barrier and warp shuffle wakes all of them). GEMMs use the tiled kernel with the largest tile the group
+    /// holds. For tests and for checking the kernels on machines without a GPU; far slower than the CPU backend.
     /// </summary>
-    /// <param name="warpsPerGroup">Warps per multiprocessor (group), 8 by default (256 threads, the tiled GEMM's group).</param>
-    public static CudaBackend CreateOnCpuAccelerator(int warpsPerGroup = 8)
+    /// <param name="warpsPerGroup">Warps per group, 2 by default, so reductions cross warps through shared memory.</param>
+    /// <param name="warpSize">Lanes per warp: 32 as NVIDIA GPUs by default; a power of two from 2.</param>
+    public static CudaBackend CreateOnCpuAccelerator(int warpsPerGroup = 2, int warpSize = 32)
     {
-        if (warpsPerGroup is < 8 or > 32)
+        if (warpsPerGroup is < 1 or > 32)
         {
-            throw new ArgumentOutOfRangeException(nameof(warpsPerGroup), warpsPerGroup, "Expected 8 to 32 warps (the tiled GEMM needs 256 threads per group).");
+            throw new ArgumentOutOfRangeException(nameof(warpsPerGroup), warpsPerGroup, "Expected 1 to 32 warps per group.");
         }
 
-        var context = Context.Create(b => b.CPU(new CPUDevice(32, warpsPerGroup, 1)).EnableAlgorithms());
+        if (warpSize is < 2 or > 32 || (warpSize & (warpSize - 1)) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(warpSize), warpSize, "Expected a power of two from 2 to 32 lanes.");
+        }
+
+        var context = Context.Create(b => b.CPU(new CPUDevice(warpSize, warpsPerGroup, 1)).EnableAlgorithms());
         return new CudaBackend(new Start(context, context.CreateCPUAccelerator(0), new CudaBackendOptions { Gemm = CudaGemmProvider.Tiled }));
     }
 

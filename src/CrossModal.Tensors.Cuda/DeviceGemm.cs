@@ -22,18 +22,25 @@ internal sealed class TiledGemm : IDeviceGemm
     private readonly AcceleratorStream _stream;
     private readonly Action<AcceleratorStream, KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape> _kernel;
 
+    private readonly int _tile;
+
     public TiledGemm(Accelerator accelerator, AcceleratorStream stream)
     {
         _stream = stream;
+        _tile = GemmKernels.MaxTile;
+        while (_tile * _tile > accelerator.MaxNumThreadsPerGroup)
+        {
+            _tile /= 2;
+        }
         _kernel = accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GemmShape>(GemmKernels.Tiled);
     }
 
-    public string Description => $"tiled ILGPU kernel ({GemmKernels.Tile}×{GemmKernels.Tile} shared-memory tiles)";
+    public string Description => $"tiled ILGPU kernel ({_tile}×{_tile} shared-memory tiles)";
 
     public void Multiply(in GemmShape shape, ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, int batch)
     {
-        var grid = new Index3D((shape.N + GemmKernels.Tile - 1) / GemmKernels.Tile, (shape.M + GemmKernels.Tile - 1) / GemmKernels.Tile, batch);
-        _kernel(_stream, new KernelConfig(grid, new Index3D(GemmKernels.Tile, GemmKernels.Tile, 1)), a, b, c, shape);
+        var grid = new Index3D((shape.N + _tile - 1) / _tile, (shape.M + _tile - 1) / _tile, batch);
+        _kernel(_stream, new KernelConfig(grid, new Index3D(_tile, _tile, 1)), a, b, c, shape);
     }
 
     public void Dispose()

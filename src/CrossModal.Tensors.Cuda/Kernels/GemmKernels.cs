@@ -51,13 +51,14 @@ internal readonly struct GemmShape
 
 /// <summary>
 /// The classic shared-memory tiled GEMM (Kirk and Hwu, <i>Programming Massively Parallel Processors</i>, ch. 5): each
-/// Tile×Tile group stages a tile of op(A) and one of op(B) in shared memory per step along K. It serves where cuBLAS
-/// is absent and on ILGPU's CPU accelerator; grid (⌈N/Tile⌉, ⌈M/Tile⌉, batch).
+/// tile×tile group stages a tile of op(A) and one of op(B) in shared memory per step along K. It serves where cuBLAS
+/// is absent and on ILGPU's CPU accelerator; grid (⌈N/tile⌉, ⌈M/tile⌉, batch), the tile edge being the group's edge
+/// (at most <see cref="MaxTile"/>; the CPU test device uses a smaller one to keep its thread count low).
 /// </summary>
 internal static class GemmKernels
 {
-    /// <summary>Tile edge; a group has Tile² threads.</summary>
-    public const int Tile = 16;
+    /// <summary>Largest tile edge (a group of 256 threads).</summary>
+    public const int MaxTile = 16;
 
     /// <summary>One output tile.</summary>
     /// <param name="a">A, batches <c>StrideA</c> apart.</param>
@@ -65,29 +66,30 @@ internal static class GemmKernels
     /// <param name="c">C, batches <c>StrideC</c> apart.</param>
     public static void Tiled(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c, GemmShape s)
     {
-        var tileA = SharedMemory.Allocate<float>(Tile * Tile);
-        var tileB = SharedMemory.Allocate<float>(Tile * Tile);
+        var tileA = SharedMemory.Allocate<float>(MaxTile * MaxTile);
+        var tileB = SharedMemory.Allocate<float>(MaxTile * MaxTile);
         int tx = Group.IdxX, ty = Group.IdxY;
-        var row = Grid.IdxY * Tile + ty;
-        var col = Grid.IdxX * Tile + tx;
+        var tile = Group.DimX;
+        var row = Grid.IdxY * tile + ty;
+        var col = Grid.IdxX * tile + tx;
         var batch = Grid.IdxZ;
         var offsetA = batch * s.StrideA;
         var offsetB = batch * s.StrideB;
         var accumulator = 0f;
-        for (var k0 = 0; k0 < s.K; k0 += Tile)
+        for (var k0 = 0; k0 < s.K; k0 += tile)
         {
             var ka = k0 + tx;
-            tileA[ty * Tile + tx] = row < s.M && ka < s.K
+            tileA[ty * tile + tx] = row < s.M && ka < s.K
                 ? (s.TransposeA != 0 ? a[offsetA + (long)ka * s.Lda + row] : a[offsetA + (long)row * s.Lda + ka])
                 : 0f;
             var kb = k0 + ty;
-            tileB[ty * Tile + tx] = kb < s.K && col < s.N
+            tileB[ty * tile + tx] = kb < s.K && col < s.N
                 ? (s.TransposeB != 0 ? b[offsetB + (long)col * s.Ldb + kb] : b[offsetB + (long)kb * s.Ldb + col])
                 : 0f;
             Group.Barrier();
-            for (var i = 0; i < Tile; i++)
+            for (var i = 0; i < tile; i++)
             {
-                accumulator += tileA[ty * Tile + i] * tileB[i * Tile + tx];
+                accumulator += tileA[ty * tile + i] * tileB[i * tile + tx];
             }
 
             Group.Barrier();
