@@ -454,7 +454,6 @@ public sealed partial class CudaBackend
         var target = Same(dLogTemperature, 1, nameof(dLogTemperature));
         if (exp <= Cpu.Kernels.ContrastiveLoss.MaxLogitScale)
         {
-            Launch(ref _scale, ElementwiseKernels.Scale, Scratch(0), 1f);
             var host = ToHost(target);
             host[0] += (float)dScale;
             target.CopyFromCPU(_stream, host[..1]);

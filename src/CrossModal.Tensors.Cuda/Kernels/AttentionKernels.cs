@@ -60,7 +60,7 @@ internal static class AttentionKernels
 
         max = BlockReduce.Max(max, scratch);
         var outBase = (long)(bi * t + ti) * c + h * hs;
-        if (float.IsNegativeInfinity(max))
+        if (max == float.NegativeInfinity)
         {
             // Every key is hidden: zero probabilities and zero output (the group agrees, so the early exit is uniform).
             for (var s = Group.IdxX; s < limit; s += Group.DimX)
