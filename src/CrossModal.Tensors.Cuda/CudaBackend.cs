@@ -290,30 +290,7 @@ public sealed partial class CudaBackend : IComputeBackend
     /// <inheritdoc />
     public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha = 1f, float beta = 0f)
     {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
-        ArgumentNullException.ThrowIfNull(c);
-        if (a.Rank != b.Rank || a.Rank != c.Rank || a.Rank is < 2 or > 3)
-        {
-            throw new ArgumentException($"MatMul needs operands of equal rank 2 or 3; got {a}, {b}, {c}.");
-        }
-
-        var batch = a.Rank == 3 ? a.Dim(0) : 1;
-        if (a.Rank == 3 && (b.Dim(0) != batch || c.Dim(0) != batch))
-        {
-            throw new ArgumentException($"Batch sizes differ: {a}, {b}, {c}.");
-        }
-
-        int aRows = a.Dim(-2), aCols = a.Dim(-1), bRows = b.Dim(-2), bCols = b.Dim(-1);
-        var m = transposeA ? aCols : aRows;
-        var k = transposeA ? aRows : aCols;
-        var kb = transposeB ? bCols : bRows;
-        var n = transposeB ? bRows : bCols;
-        if (k != kb || c.Dim(-2) != m || c.Dim(-1) != n)
-        {
-            throw new ArgumentException($"Shapes do not multiply: op(A) is {m}×{k}, op(B) is {kb}×{n}, C is {c.Dim(-2)}×{c.Dim(-1)}.");
-        }
-
+        var (batch, m, n, k, aRows, aCols, bRows, bCols) = BackendChecks.MatMul(a, transposeA, b, transposeB, c);
         Gemm(transposeA, transposeB, m, n, k, alpha, View(a), aCols, (long)aRows * aCols, View(b), bCols, (long)bRows * bCols, beta, View(c), n, (long)m * n, batch);
     }
 
@@ -477,35 +454,24 @@ public sealed partial class CudaBackend : IComputeBackend
     }
 
     /// <summary>A device copy of host indices (valid until the next upload; uploads are ordered on the stream).</summary>
-    private ArrayView<int> UploadInts(ReadOnlySpan<int> values)
-    {
-        if (_ints is null || _ints.Length < values.Length)
-        {
-            _stream.Synchronize();
-            _ints?.Dispose();
-            _ints = _accelerator.Allocate1D<int>(Math.Max(values.Length, 256));
-        }
-
-        var view = _ints.View.SubView(0, Math.Max(values.Length, 1));
-        if (!values.IsEmpty)
-        {
-            view.SubView(0, values.Length).CopyFromCPU(_stream, values);
-        }
-
-        return view;
-    }
+    private ArrayView<int> UploadInts(ReadOnlySpan<int> values) => UploadHost(ref _ints, values);
 
     /// <summary>A device copy of host bytes (the key mask).</summary>
-    private ArrayView<byte> UploadBytes(ReadOnlySpan<byte> values)
+    private ArrayView<byte> UploadBytes(ReadOnlySpan<byte> values) => UploadHost(ref _bytes, values);
+
+    /// <summary>Copies host values into a growable device buffer; at least one element is returned (launches need a view).</summary>
+    private ArrayView<T> UploadHost<T>(ref MemoryBuffer1D<T, Stride1D.Dense>? buffer, ReadOnlySpan<T> values)
+        where T : unmanaged
     {
-        if (_bytes is null || _bytes.Length < values.Length)
+        if (buffer is null || buffer.Length < values.Length)
         {
+            // Kernels queued earlier may still read the old buffer.
             _stream.Synchronize();
-            _bytes?.Dispose();
-            _bytes = _accelerator.Allocate1D<byte>(Math.Max(values.Length, 256));
+            buffer?.Dispose();
+            buffer = _accelerator.Allocate1D<T>(Math.Max(values.Length, 256));
         }
 
-        var view = _bytes.View.SubView(0, Math.Max(values.Length, 1));
+        var view = buffer.View.SubView(0, Math.Max(values.Length, 1));
         if (!values.IsEmpty)
         {
             view.SubView(0, values.Length).CopyFromCPU(_stream, values);

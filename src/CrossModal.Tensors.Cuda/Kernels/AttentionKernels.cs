@@ -46,14 +46,7 @@ internal static class AttentionKernels
                 continue;
             }
 
-            var key = (long)(bi * t + s) * c3 + c + h * hs;
-            var dot = 0f;
-            for (var d = 0; d < hs; d++)
-            {
-                dot += qkv[query + d] * qkv[key + d];
-            }
-
-            var score = dot * scale;
+            var score = Dot(qkv, query, qkv, (long)(bi * t + s) * c3 + c + h * hs, hs) * scale;
             attention[attBase + s] = score;
             max = XMath.Max(max, score);
         }
@@ -76,21 +69,7 @@ internal static class AttentionKernels
             return;
         }
 
-        var sum = 0f;
-        for (var s = Group.IdxX; s < limit; s += Group.DimX)
-        {
-            var e = XMath.Exp(attention[attBase + s] - max);
-            attention[attBase + s] = e;
-            sum += e;
-        }
-
-        var inverse = 1f / BlockReduce.Sum(sum, scratch);
-        for (var s = Group.IdxX; s < limit; s += Group.DimX)
-        {
-            attention[attBase + s] *= inverse;
-        }
-
-        Group.Barrier();
+        BlockReduce.Softmax(attention, attention, attBase, limit, max, scratch);
         for (var d = Group.IdxX; d < hs; d += Group.DimX)
         {
             var o = 0f;
@@ -126,12 +105,7 @@ internal static class AttentionKernels
         var weighted = 0f;
         for (var s = Group.IdxX; s < t; s += Group.DimX)
         {
-            var value = (long)(bi * t + s) * c3 + 2 * c + h * hs;
-            var dp = 0f;
-            for (var d = 0; d < hs; d++)
-            {
-                dp += dOutput[dout + d] * qkv[value + d];
-            }
+            var dp = Dot(dOutput, dout, qkv, (long)(bi * t + s) * c3 + 2 * c + h * hs, hs);
 
             dScores[attBase + s] = dp;
             weighted += attention[attBase + s] * dp;
@@ -212,28 +186,12 @@ internal static class AttentionKernels
         var max = float.NegativeInfinity;
         for (var s = Group.IdxX; s < count; s += Group.DimX)
         {
-            var key = ((long)bi * maxTime + s) * c + h * hs;
-            var dot = 0f;
-            for (var d = 0; d < hs; d++)
-            {
-                dot += qkv[query + d] * keyCache[key + d];
-            }
-
-            var score = dot * scale;
+            var score = Dot(qkv, query, keyCache, ((long)bi * maxTime + s) * c + h * hs, hs) * scale;
             scores[rowBase + s] = score;
             max = XMath.Max(max, score);
         }
 
-        max = BlockReduce.Max(max, scratch);
-        var sum = 0f;
-        for (var s = Group.IdxX; s < count; s += Group.DimX)
-        {
-            var e = XMath.Exp(scores[rowBase + s] - max);
-            scores[rowBase + s] = e;
-            sum += e;
-        }
-
-        var inverse = 1f / BlockReduce.Sum(sum, scratch);
+        BlockReduce.Softmax(scores, scores, rowBase, count, BlockReduce.Max(max, scratch), scratch);
         for (var d = Group.IdxX; d < hs; d += Group.DimX)
         {
             var o = 0f;
@@ -242,7 +200,19 @@ internal static class AttentionKernels
                 o += scores[rowBase + s] * valueCache[((long)bi * maxTime + s) * c + h * hs + d];
             }
 
-            output[(long)bi * c + h * hs + d] = o * inverse;
+            output[(long)bi * c + h * hs + d] = o;
         }
+    }
+
+    /// <summary>Σ_d x[xStart + d]·y[yStart + d] over one head's width.</summary>
+    private static float Dot(ArrayView<float> x, long xStart, ArrayView<float> y, long yStart, int count)
+    {
+        var dot = 0f;
+        for (var d = 0; d < count; d++)
+        {
+            dot += x[xStart + d] * y[yStart + d];
+        }
+
+        return dot;
     }
 }

@@ -74,4 +74,31 @@ internal static class BlockReduce
         Group.Barrier();
         return total;
     }
+
+    /// <summary>
+    /// Softmax of a row whose maximum the group has already reduced: writes <c>exp(x − max)/Σ exp(x − max)</c> of
+    /// <c>source[start..start+count)</c> to the same places of <paramref name="destination"/> (which may be the source).
+    /// Every thread of the group must call it; it ends with a barrier, so afterwards every thread sees the whole row.
+    /// </summary>
+    /// <param name="destination">Written at [start, start + count).</param>
+    /// <param name="source">Read at [start, start + count).</param>
+    /// <param name="scratch">(MaxWarps) shared memory of the calling kernel.</param>
+    public static void Softmax(ArrayView<float> destination, ArrayView<float> source, long start, int count, float max, ArrayView<float> scratch)
+    {
+        var sum = 0f;
+        for (var k = Group.IdxX; k < count; k += Group.DimX)
+        {
+            var e = XMath.Exp(source[start + k] - max);
+            destination[start + k] = e;
+            sum += e;
+        }
+
+        var inverse = 1f / Sum(sum, scratch);
+        for (var k = Group.IdxX; k < count; k += Group.DimX)
+        {
+            destination[start + k] *= inverse;
+        }
+
+        Group.Barrier();
+    }
 }

@@ -113,20 +113,7 @@ internal static class NormalizationKernels
             max = XMath.Max(max, input[start + j]);
         }
 
-        max = BlockReduce.Max(max, scratch);
-        var sum = 0f;
-        for (var j = Group.IdxX; j < c; j += Group.DimX)
-        {
-            var e = XMath.Exp(input[start + j] - max);
-            output[start + j] = e;
-            sum += e;
-        }
-
-        var inverse = 1f / BlockReduce.Sum(sum, scratch);
-        for (var j = Group.IdxX; j < c; j += Group.DimX)
-        {
-            output[start + j] *= inverse;
-        }
+        BlockReduce.Softmax(output, input, start, c, BlockReduce.Max(max, scratch), scratch);
     }
 
     /// <summary>Softmax backward of row <c>Grid.IdxX</c>: dx = y ⊙ (dy − dy·y); dInput may be dOutput.</summary>
