@@ -1,5 +1,6 @@
 using System;
 using BenchmarkDotNet.Attributes;
+using CrossModal.Models.Language;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Cuda;
 using CrossModal.Tensors.Nn;
@@ -75,7 +76,7 @@ public class GpuGemmBenchmarks
         return (a, b, backend.Allocate(Size, Size));
     }
 
-    private static void Multiply(CudaBackend backend, (Tensor A, Tensor B, Tensor C) o) => backend.MatMul(o.A, false, o.B, false, o.C);
+    private static void Multiply(CudaBackend backend, (Tensor A, Tensor B, Tensor C) o) => backend.MatMul(o.C, o.A, false, o.B, false);
 
     private static void Run(CudaBackend backend, (Tensor A, Tensor B, Tensor C) o)
     {
@@ -210,7 +211,7 @@ public class GpuTrainStepBenchmarks
         {
             VocabularySize = Vocabulary, Context = Context, Width = 256, Layers = 4, Heads = 8,
         });
-        _model.InitializeParameters(seed: 1234);
+        _model.ResetParameters(seed: 1234);
         _optimizer = new AdamW(_model.Parameters(), new AdamWOptions { LearningRate = 3e-4f, WeightDecay = 0.1f });
         var rng = new Random(42);
         _tokens = new int[Batch * Context];

@@ -1,5 +1,6 @@
 using System;
 using BenchmarkDotNet.Attributes;
+using CrossModal.Models.Language;
 using CrossModal.Tensors.Cpu;
 using CrossModal.Tensors.Nn;
 using CrossModal.Tensors.Optim;
@@ -30,7 +31,7 @@ public class TrainStepBenchmarks
         {
             VocabularySize = Vocabulary, Context = Context, Width = 256, Layers = 4, Heads = 8,
         });
-        _model.InitializeParameters(seed: 1234);
+        _model.ResetParameters(seed: 1234);
         _optimizer = new AdamW(_model.Parameters(), new AdamWOptions { LearningRate = 3e-4f, WeightDecay = 0.1f });
         var rng = new Random(42);
         _tokens = new int[Batch * Context];

@@ -5,7 +5,7 @@ namespace CrossModal.Abstractions;
 
 /// <summary>
 /// A gap-bridging strategy: it transforms text embeddings at training time and image embeddings at inference time
-/// so that a decoder trained on the former can read the latter (DESIGN.md, "What it is").
+/// so that a decoder trained on the former can read the latter despite the modality gap between them.
 /// </summary>
 public interface IModalityBridge
 {

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using CrossModal.Abstractions;
 using CrossModal.Bridging;
+using CrossModal.Tensors;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -46,7 +47,8 @@ internal sealed class PipelineRegistry
 
     public BridgePipeline Build(IServiceProvider provider, string? pipeline)
     {
-        var builder = new BridgePipelineBuilder();
+        // The container's backend, so a pipeline built here does its bulk work where the models do.
+        var builder = new BridgePipelineBuilder(provider.GetService<IComputeBackend>());
         foreach (var stage in _stages[pipeline ?? DefaultKey])
         {
             stage(provider, builder);

@@ -190,6 +190,25 @@ public sealed partial class CudaBackend
     }
 
     /// <inheritdoc />
+    public void OnlineSoftmaxStep(Tensor weights, Tensor runningMax, Tensor accumulator, Tensor logits)
+    {
+        ArgumentNullException.ThrowIfNull(runningMax);
+        var n = (int)runningMax.Length;
+        var c = Rows(logits, n, nameof(logits));
+        var d = Rows(accumulator, n, nameof(accumulator));
+        var m = View(runningMax);
+        var w = Same(weights, (long)n * c, nameof(weights));
+        var acc = View(accumulator);
+        if (c == 0)
+        {
+            return;
+        }
+
+        (_onlineSoftmaxStep ??= _accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(NormalizationKernels.OnlineSoftmaxStep))(
+            _stream, PerRow(n), w, m, acc, View(logits), c, d);
+    }
+
+    /// <inheritdoc />
     public void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -297,7 +316,7 @@ public sealed partial class CudaBackend
         }
 
         // The CPU kernel's key and 24-bit threshold, so both backends draw the same mask.
-        var key = Cpu.Kernels.Dropout.SplitMix64(seed);
+        var key = SplitMix64.Hash(seed);
         var threshold = (uint)(probability * (1 << 24));
         (_dropout ??= _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ulong, uint, float>(ElementwiseKernels.DropoutForward))(
             _stream, (int)o.Length, o, Same(mask, x.Length, nameof(mask)), x, key, threshold, 1f / (1f - probability));

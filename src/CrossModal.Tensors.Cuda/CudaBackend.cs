@@ -256,7 +256,7 @@ public sealed partial class CudaBackend : IComputeBackend
     }
 
     /// <inheritdoc />
-    public void Upload(ReadOnlySpan<float> source, Tensor destination)
+    public void Upload(Tensor destination, ReadOnlySpan<float> source)
     {
         var view = View(destination);
         if (source.Length != view.Length)
@@ -271,7 +271,7 @@ public sealed partial class CudaBackend : IComputeBackend
     }
 
     /// <inheritdoc />
-    public void Download(Tensor source, Span<float> destination)
+    public void Download(Span<float> destination, Tensor source)
     {
         var view = View(source);
         if (destination.Length != view.Length)
@@ -288,9 +288,9 @@ public sealed partial class CudaBackend : IComputeBackend
     }
 
     /// <inheritdoc />
-    public void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha = 1f, float beta = 0f)
+    public void MatMul(Tensor c, Tensor a, bool transposeA, Tensor b, bool transposeB, float alpha = 1f, float beta = 0f)
     {
-        var (batch, m, n, k, aRows, aCols, bRows, bCols) = BackendChecks.MatMul(a, transposeA, b, transposeB, c);
+        var (batch, m, n, k, aRows, aCols, bRows, bCols) = BackendChecks.MatMul(c, a, transposeA, b, transposeB);
         Gemm(transposeA, transposeB, m, n, k, alpha, View(a), aCols, (long)aRows * aCols, View(b), bCols, (long)bRows * bCols, beta, View(c), n, (long)m * n, batch);
     }
 
@@ -324,7 +324,7 @@ public sealed partial class CudaBackend : IComputeBackend
     public void Fill(Tensor tensor, float value) => Launch(ref _fill, ElementwiseKernels.Fill, View(tensor), value);
 
     /// <inheritdoc />
-    public void Copy(Tensor source, Tensor destination)
+    public void Copy(Tensor destination, Tensor source)
     {
         var src = View(source);
         var dst = View(destination);
@@ -337,14 +337,14 @@ public sealed partial class CudaBackend : IComputeBackend
     }
 
     /// <inheritdoc />
-    public void Add(Tensor x, Tensor y, Tensor destination)
+    public void Add(Tensor destination, Tensor x, Tensor y)
     {
         var dst = View(destination);
         Launch(ref _add, ElementwiseKernels.Add, dst, Same(x, dst.Length, nameof(x)), Same(y, dst.Length, nameof(y)));
     }
 
     /// <inheritdoc />
-    public void Axpy(float alpha, Tensor x, Tensor y)
+    public void Axpy(Tensor y, float alpha, Tensor x)
     {
         var ys = View(y);
         Launch(ref _axpy, ElementwiseKernels.Axpy, ys, Same(x, ys.Length, nameof(x)), alpha);

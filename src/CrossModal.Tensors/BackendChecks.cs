@@ -6,7 +6,7 @@ namespace CrossModal.Tensors;
 internal static class BackendChecks
 {
     /// <summary>Checks the operands of <see cref="IComputeBackend.MatMul"/> and returns the GEMM sizes.</summary>
-    public static (int Batch, int M, int N, int K, int ARows, int ACols, int BRows, int BCols) MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c)
+    public static (int Batch, int M, int N, int K, int ARows, int ACols, int BRows, int BCols) MatMul(Tensor c, Tensor a, bool transposeA, Tensor b, bool transposeB)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
@@ -57,5 +57,35 @@ internal static class BackendChecks
         }
 
         return (int)(tensor.Length / columns);
+    }
+
+    /// <summary>The sizes of a convolution from its (B, C, H, W) input and (OC, C, k, k) weight; <see cref="ArgumentException"/> naming the operand otherwise.</summary>
+    public static (int B, int C, int H, int W, int Oc, int K) ConvShape(Tensor input, Tensor weight)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weight);
+        if (input.Rank != 4)
+        {
+            throw new ArgumentException($"Expected a (B, C, H, W) input but got {input}.", nameof(input));
+        }
+
+        if (weight.Rank != 4 || weight.Dim(1) != input.Dim(1) || weight.Dim(2) != weight.Dim(3))
+        {
+            throw new ArgumentException($"Expected a (OC, {input.Dim(1)}, k, k) weight but got {weight}.", nameof(weight));
+        }
+
+        return (input.Dim(0), input.Dim(1), input.Dim(2), input.Dim(3), weight.Dim(0), weight.Dim(2));
+    }
+
+    /// <summary>The planes B·C and the sides of a (B, C, H, W) tensor; <see cref="ArgumentException"/> naming <paramref name="name"/> otherwise.</summary>
+    public static (int Planes, int H, int W) Planes(Tensor input, string name)
+    {
+        ArgumentNullException.ThrowIfNull(input, name);
+        if (input.Rank != 4)
+        {
+            throw new ArgumentException($"Expected a (B, C, H, W) tensor but got {input}.", name);
+        }
+
+        return (input.Dim(0) * input.Dim(1), input.Dim(2), input.Dim(3));
     }
 }

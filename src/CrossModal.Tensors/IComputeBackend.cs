@@ -7,6 +7,11 @@ namespace CrossModal.Tensors;
 /// GPU backend can keep data on the device between calls; host memory is reached only by
 /// <see cref="Upload"/> and <see cref="Download"/>. All backends pass the same conformance tests against the CPU backend.
 /// </summary>
+/// <remarks>
+/// Every method takes its destination (the tensor it writes, or updates in place) first, like the kernels in
+/// <c>CrossModal.Tensors.Cpu.Kernels</c>. Where two tensor arguments could be swapped without a compile error
+/// (<see cref="Copy"/>, <see cref="Add"/>), call with named arguments: <c>backend.Copy(destination: d, source: s)</c>.
+/// </remarks>
 public interface IComputeBackend : IDisposable
 {
     /// <summary>A short name, e.g. <c>"cpu"</c>.</summary>
@@ -17,28 +22,28 @@ public interface IComputeBackend : IDisposable
     Tensor Allocate(params int[] shape);
 
     /// <summary>Copies host values into <paramref name="destination"/>.</summary>
-    /// <param name="source">Exactly <c>destination.Length</c> values.</param>
     /// <param name="destination">A tensor of this backend.</param>
-    void Upload(ReadOnlySpan<float> source, Tensor destination);
+    /// <param name="source">Exactly <c>destination.Length</c> values.</param>
+    void Upload(Tensor destination, ReadOnlySpan<float> source);
 
     /// <summary>Copies <paramref name="source"/> to host memory.</summary>
-    /// <param name="source">A tensor of this backend.</param>
     /// <param name="destination">Exactly <c>source.Length</c> values.</param>
-    void Download(Tensor source, Span<float> destination);
+    /// <param name="source">A tensor of this backend.</param>
+    void Download(Span<float> destination, Tensor source);
 
     /// <summary>
     /// Matrix multiply: effectively computes <c>C = α·op(A)·op(B) + β·C</c> where op(X) is X or Xᵀ.
     /// With rank-2 operands this is one GEMM; with rank-3 operands (<c>[batch, rows, cols]</c>) it is a batched GEMM
     /// over the leading dimension.
     /// </summary>
+    /// <param name="c">C: (M, N), with the same batch dimension as the operands; overwritten when β = 0.</param>
     /// <param name="a">A: (M, K), or (K, M) when <paramref name="transposeA"/>; optionally with a leading batch dimension.</param>
     /// <param name="transposeA">Use Aᵀ.</param>
     /// <param name="b">B: (K, N), or (N, K) when <paramref name="transposeB"/>; optionally with a leading batch dimension.</param>
     /// <param name="transposeB">Use Bᵀ.</param>
-    /// <param name="c">C: (M, N), with the same batch dimension as the operands; overwritten when β = 0.</param>
     /// <param name="alpha">Scale of the product.</param>
     /// <param name="beta">Scale of the existing C (0 ignores C's contents, even NaN).</param>
-    void MatMul(Tensor a, bool transposeA, Tensor b, bool transposeB, Tensor c, float alpha = 1f, float beta = 0f);
+    void MatMul(Tensor c, Tensor a, bool transposeA, Tensor b, bool transposeB, float alpha = 1f, float beta = 0f);
 
     /// <summary>Sets every element of <paramref name="tensor"/> to <paramref name="value"/>.</summary>
     /// <param name="tensor">The tensor to fill.</param>
@@ -46,21 +51,23 @@ public interface IComputeBackend : IDisposable
     void Fill(Tensor tensor, float value);
 
     /// <summary>Copies <paramref name="source"/> into <paramref name="destination"/> (same element count).</summary>
-    /// <param name="source">Source tensor.</param>
+    /// <remarks>Destination first, like every kernel; both are tensors, so call it with named arguments.</remarks>
     /// <param name="destination">Destination tensor.</param>
-    void Copy(Tensor source, Tensor destination);
+    /// <param name="source">Source tensor.</param>
+    void Copy(Tensor destination, Tensor source);
 
     /// <summary>Element-wise <c>destination = x + y</c>.</summary>
+    /// <remarks>Destination first, like every kernel; all three are tensors, so call it with named arguments.</remarks>
+    /// <param name="destination">Result; may be <paramref name="x"/> or <paramref name="y"/>.</param>
     /// <param name="x">First operand.</param>
     /// <param name="y">Second operand (same element count).</param>
-    /// <param name="destination">Result; may be <paramref name="x"/> or <paramref name="y"/>.</param>
-    void Add(Tensor x, Tensor y, Tensor destination);
+    void Add(Tensor destination, Tensor x, Tensor y);
 
     /// <summary>Element-wise <c>y = α·x + y</c>.</summary>
-    /// <param name="alpha">Scale of x.</param>
-    /// <param name="x">Input.</param>
     /// <param name="y">Accumulator, updated in place.</param>
-    void Axpy(float alpha, Tensor x, Tensor y);
+    /// <param name="alpha">Scale of x.</param>
+    /// <param name="x">Input (same element count).</param>
+    void Axpy(Tensor y, float alpha, Tensor x);
 
     /// <summary>Element-wise <c>tensor = α·tensor</c>.</summary>
     /// <param name="tensor">Scaled in place.</param>
@@ -155,6 +162,17 @@ public interface IComputeBackend : IDisposable
     /// <param name="output">(N, C); may be <paramref name="input"/>.</param>
     /// <param name="input">(N, C).</param>
     void SoftmaxForward(Tensor output, Tensor input);
+
+    /// <summary>
+    /// One block of a streaming softmax-weighted sum over blocks of columns (see <see cref="Cpu.Kernels.Softmax.OnlineStep"/>):
+    /// per row, the running maximum m takes in the block's logits, the weights become <c>exp(logit − m)</c>, and the
+    /// accumulator row shrinks by <c>exp(m_old − m)</c>. Follow it with <c>MatMul(accumulator, weights, …, values, …, beta: 1)</c>.
+    /// </summary>
+    /// <param name="weights">(N, C) written; may be <paramref name="logits"/>.</param>
+    /// <param name="runningMax">(N) updated; fill with −∞ before the first block.</param>
+    /// <param name="accumulator">(N, D) rescaled in place; fill with 0 before the first block.</param>
+    /// <param name="logits">(N, C) the block's logits.</param>
+    void OnlineSoftmaxStep(Tensor weights, Tensor runningMax, Tensor accumulator, Tensor logits);
 
     /// <summary>Softmax backward from its output.</summary>
     /// <param name="dInput">(N, C) overwritten; may be <paramref name="dOutput"/>.</param>
@@ -267,6 +285,48 @@ public interface IComputeBackend : IDisposable
     void ContrastiveLossBackward(
         Tensor dImage, Tensor dText, Tensor dLogTemperature, Tensor dLogits, Tensor logits, Tensor rowLogSumExp,
         Tensor columnLogSumExp, Tensor image, Tensor text, Tensor logTemperature, float dLoss);
+
+    // ---- Convolution and pooling over NCHW images (B images, C channels, H×W pixels, k the kernel side, s the
+    // stride, p the zero padding; OH = ⌊(H + 2p − k) / s⌋ + 1 and likewise OW). ----
+
+    /// <summary>2-D convolution forward, as <c>torch.nn.Conv2d</c> with a square kernel, one group, no dilation
+    /// (see <see cref="Cpu.Kernels.Conv2d"/>).</summary>
+    /// <param name="output">(B, OC, OH, OW) written.</param>
+    /// <param name="input">(B, C, H, W).</param>
+    /// <param name="weight">(OC, C, k, k).</param>
+    /// <param name="bias">(OC), or null.</param>
+    /// <param name="stride">s ≥ 1, both axes.</param>
+    /// <param name="padding">p ≥ 0 zeros on every side.</param>
+    void Conv2dForward(Tensor output, Tensor input, Tensor weight, Tensor? bias, int stride, int padding);
+
+    /// <summary>2-D convolution backward: <c>dInput</c> overwritten; <c>dWeight</c> and <c>dBias</c> accumulated.</summary>
+    /// <param name="dInput">(B, C, H, W) overwritten, or null when not needed (e.g. the pixels).</param>
+    /// <param name="dWeight">(OC, C, k, k) accumulated.</param>
+    /// <param name="dBias">(OC) accumulated, or null.</param>
+    /// <param name="dOutput">(B, OC, OH, OW).</param>
+    /// <param name="input">(B, C, H, W) from the forward pass.</param>
+    /// <param name="weight">(OC, C, k, k).</param>
+    /// <param name="stride">As given to the forward pass.</param>
+    /// <param name="padding">As given to the forward pass.</param>
+    void Conv2dBackward(Tensor? dInput, Tensor dWeight, Tensor? dBias, Tensor dOutput, Tensor input, Tensor weight, int stride, int padding);
+
+    /// <summary>2-D max pooling forward, as <c>torch.nn.MaxPool2d(kernel, stride)</c> (no padding, floor mode;
+    /// see <see cref="Cpu.Kernels.MaxPool2d"/>).</summary>
+    /// <param name="output">(B, C, OH, OW) written, OH = ⌊(H − k) / s⌋ + 1.</param>
+    /// <param name="input">(B, C, H, W).</param>
+    /// <param name="kernel">k, the window side.</param>
+    /// <param name="stride">s.</param>
+    void MaxPool2dForward(Tensor output, Tensor input, int kernel, int stride);
+
+    /// <summary>2-D max pooling backward: each window's gradient goes to the first (row-major) input equal to its
+    /// maximum, PyTorch's choice; <c>dInput</c> is overwritten.</summary>
+    /// <param name="dInput">(B, C, H, W) overwritten.</param>
+    /// <param name="dOutput">(B, C, OH, OW).</param>
+    /// <param name="input">(B, C, H, W) from the forward pass.</param>
+    /// <param name="output">(B, C, OH, OW) from the forward pass.</param>
+    /// <param name="kernel">As given to the forward pass.</param>
+    /// <param name="stride">As given to the forward pass.</param>
+    void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor input, Tensor output, int kernel, int stride);
 
     // ---- Optimisers. ----
 

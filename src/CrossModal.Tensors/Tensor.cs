@@ -80,11 +80,11 @@ public sealed class Tensor
 
     /// <summary>Copies host values into this tensor (length must match).</summary>
     /// <param name="source">Exactly <see cref="Length"/> values, row-major.</param>
-    public void CopyFrom(ReadOnlySpan<float> source) => Backend.Upload(source, this);
+    public void CopyFrom(ReadOnlySpan<float> source) => Backend.Upload(this, source);
 
     /// <summary>Copies this tensor's values to host memory (length must match).</summary>
     /// <param name="destination">Exactly <see cref="Length"/> values.</param>
-    public void CopyTo(Span<float> destination) => Backend.Download(this, destination);
+    public void CopyTo(Span<float> destination) => Backend.Download(destination, this);
 
     /// <summary>A new host array holding this tensor's values.</summary>
     public float[] ToArray()

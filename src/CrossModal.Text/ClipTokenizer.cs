@@ -39,9 +39,11 @@ public sealed class ClipTokenizer : ITokenizer
     private const int MergeCount = 49152 - 256 - 2;
 
     private static readonly Lazy<BytePairEncoding> EmbeddedModel =
-        new(() => LoadModel(typeof(ClipTokenizer).Assembly.GetManifestResourceStream(ResourceName)
-                            ?? throw new InvalidOperationException($"Embedded resource {ResourceName} is missing."),
-                            "embedded bpe_simple_vocab_16e6.txt.gz"),
+        new(() => LoadModel(
+                Decompress(
+                    typeof(ClipTokenizer).Assembly.GetManifestResourceStream(ResourceName) ?? throw new InvalidOperationException($"Embedded resource {ResourceName} is missing."),
+                    "embedded bpe_simple_vocab_16e6.txt.gz"),
+                "embedded bpe_simple_vocab_16e6.txt.gz"),
             LazyThreadSafetyMode.ExecutionAndPublication);
 
     private static readonly Lazy<ClipTokenizer> SharedInstance = new(() => new ClipTokenizer(), LazyThreadSafetyMode.ExecutionAndPublication);
@@ -54,10 +56,15 @@ public sealed class ClipTokenizer : ITokenizer
         _model = EmbeddedModel;
     }
 
-    private ClipTokenizer(BytePairEncoding model)
+    private ClipTokenizer(BytePairEncoding model, string merges)
     {
         _model = new Lazy<BytePairEncoding>(model);
+        Definition = merges;
     }
+
+    /// <summary>The decompressed merges text of a tokenizer loaded from a file (kept so that a checkpoint can store and
+    /// rebuild it); null for the embedded vocabulary.</summary>
+    internal string? Definition { get; }
 
     /// <summary>A process-wide instance over the embedded vocabulary.</summary>
     public static ClipTokenizer Shared => SharedInstance.Value;
@@ -84,8 +91,15 @@ public sealed class ClipTokenizer : ITokenizer
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = File.OpenRead(path);
-        return new ClipTokenizer(LoadModel(stream, path));
+        var content = Decompress(stream, path);
+        return new ClipTokenizer(LoadModel(content, path), content);
     }
+
+    /// <summary>Builds a tokenizer from the decompressed text of a CLIP merges file.</summary>
+    /// <param name="merges">The text (a header line, then one merge per line).</param>
+    /// <param name="source">Named in errors.</param>
+    /// <exception cref="InvalidDataException">The text is not a CLIP merges file.</exception>
+    internal static ClipTokenizer FromText(string merges, string source) => new(LoadModel(merges, source), merges);
 
     /// <inheritdoc />
     public int[] Encode(string text)
@@ -296,20 +310,22 @@ public sealed class ClipTokenizer : ITokenizer
         return true;
     }
 
-    private static BytePairEncoding LoadModel(Stream gzipped, string source)
+    private static string Decompress(Stream gzipped, string source)
     {
-        string content;
         try
         {
             using var gzip = new GZipStream(gzipped, CompressionMode.Decompress);
             using var reader = new StreamReader(gzip, new UTF8Encoding(false, throwOnInvalidBytes: true));
-            content = reader.ReadToEnd();
+            return reader.ReadToEnd();
         }
         catch (Exception e) when (e is InvalidDataException or DecoderFallbackException)
         {
             throw new InvalidDataException($"{source}: not a gzip-compressed UTF-8 CLIP merges file ({e.Message}).", e);
         }
+    }
 
+    private static BytePairEncoding LoadModel(string content, string source)
+    {
         var lines = content.Split('\n');
         if (lines.Length < MergeCount + 1)
         {

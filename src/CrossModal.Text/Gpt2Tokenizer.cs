@@ -35,10 +35,15 @@ public sealed class Gpt2Tokenizer : ITokenizer
         _model = EmbeddedModel;
     }
 
-    private Gpt2Tokenizer(BytePairEncoding model)
+    private Gpt2Tokenizer(BytePairEncoding model, string encoderJson, string vocabBpe)
     {
         _model = new Lazy<BytePairEncoding>(model);
+        Definition = (encoderJson, vocabBpe);
     }
+
+    /// <summary>The texts of <c>encoder.json</c> and <c>vocab.bpe</c> of a tokenizer loaded from files (kept so that a
+    /// checkpoint can store and rebuild it); null for the embedded vocabulary.</summary>
+    internal (string EncoderJson, string VocabBpe)? Definition { get; }
 
     /// <summary>A process-wide instance over the embedded vocabulary.</summary>
     public static Gpt2Tokenizer Shared => SharedInstance.Value;
@@ -63,10 +68,17 @@ public sealed class Gpt2Tokenizer : ITokenizer
     {
         ArgumentException.ThrowIfNullOrEmpty(encoderJsonPath);
         ArgumentException.ThrowIfNullOrEmpty(vocabBpePath);
-        using var encoder = File.OpenRead(encoderJsonPath);
-        using var merges = File.OpenRead(vocabBpePath);
-        return new Gpt2Tokenizer(LoadModel(encoder, encoderJsonPath, merges, vocabBpePath));
+        return FromText(ReadText(File.ReadAllBytes(encoderJsonPath), encoderJsonPath), encoderJsonPath, ReadText(File.ReadAllBytes(vocabBpePath), vocabBpePath), vocabBpePath);
     }
+
+    /// <summary>Builds a tokenizer from the texts of an <c>encoder.json</c> and a <c>vocab.bpe</c>.</summary>
+    /// <param name="encoderJson">Token → id map.</param>
+    /// <param name="encoderSource">Named in errors.</param>
+    /// <param name="vocabBpe">Merges.</param>
+    /// <param name="mergesSource">Named in errors.</param>
+    /// <exception cref="InvalidDataException">A text is malformed.</exception>
+    internal static Gpt2Tokenizer FromText(string encoderJson, string encoderSource, string vocabBpe, string mergesSource) =>
+        new(LoadModel(encoderJson, encoderSource, vocabBpe, mergesSource), encoderJson, vocabBpe);
 
     /// <inheritdoc />
     public int[] Encode(string text)
@@ -158,10 +170,29 @@ public sealed class Gpt2Tokenizer : ITokenizer
                             ?? throw new InvalidOperationException($"Embedded resource {EncoderResource} is missing.");
         using var merges = assembly.GetManifestResourceStream(MergesResource)
                            ?? throw new InvalidOperationException($"Embedded resource {MergesResource} is missing.");
-        return LoadModel(encoder, "embedded encoder.json", merges, "embedded vocab.bpe");
+        return LoadModel(ReadText(encoder, "embedded encoder.json"), "embedded encoder.json", ReadText(merges, "embedded vocab.bpe"), "embedded vocab.bpe");
     }
 
-    private static BytePairEncoding LoadModel(Stream encoderJson, string encoderSource, Stream vocabBpe, string mergesSource)
+    private static string ReadText(Stream stream, string source)
+    {
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return ReadText(memory.ToArray(), source);
+    }
+
+    private static string ReadText(byte[] bytes, string source)
+    {
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidDataException($"{source}: not valid UTF-8 ({e.Message}).", e);
+        }
+    }
+
+    private static BytePairEncoding LoadModel(string encoderJson, string encoderSource, string content, string mergesSource)
     {
         Dictionary<string, int> encoder;
         try
@@ -184,12 +215,6 @@ public sealed class Gpt2Tokenizer : ITokenizer
             }
 
             vocabulary[id] = token;
-        }
-
-        string content;
-        using (var reader = new StreamReader(vocabBpe, new UTF8Encoding(false, throwOnInvalidBytes: true)))
-        {
-            content = reader.ReadToEnd();
         }
 
         // encoder.py: bpe_merges = [tuple(merge_str.split()) for merge_str in bpe_data.split('\n')[1:-1]]

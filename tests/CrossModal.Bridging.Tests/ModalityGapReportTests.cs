@@ -121,6 +121,56 @@ public class ModalityGapReportTests
     }
 
     [Fact]
+    public void Eigenvectors_are_orthonormal_and_satisfy_the_eigen_equation()
+    {
+        const int n = 17;
+        var rng = new Random(23);
+        var a = new double[n * n];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j <= i; j++)
+            {
+                a[i * n + j] = a[j * n + i] = rng.NextDouble() * 2 - 1;
+            }
+        }
+
+        var v = (double[])a.Clone();
+        var values = SymmetricEigenvalues.ComputeWithVectors(v, n);
+        Assert.Equal(SymmetricEigenvalues.Compute((double[])a.Clone(), n), values, new ToleranceComparer(1e-10));
+        for (var k = 0; k < n; k++)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                double av = 0;
+                for (var j = 0; j < n; j++)
+                {
+                    av += a[i * n + j] * v[j * n + k];
+                }
+
+                Assert.True(Math.Abs(av - values[k] * v[i * n + k]) < 1e-9, $"(A·v_{k})[{i}] = {av} but λ·v = {values[k] * v[i * n + k]}");
+            }
+
+            for (var m = 0; m <= k; m++)
+            {
+                double dot = 0;
+                for (var i = 0; i < n; i++)
+                {
+                    dot += v[i * n + k] * v[i * n + m];
+                }
+
+                Assert.True(Math.Abs(dot - (m == k ? 1 : 0)) < 1e-10, $"v_{k}·v_{m} = {dot}");
+            }
+        }
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : System.Collections.Generic.IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(double obj) => 0;
+    }
+
+    [Fact]
     public void Json_has_exactly_the_cli_keys()
     {
         var (images, texts) = TestData.Paired(10, 4, seed: 51);

@@ -81,7 +81,7 @@ public class ProjectionTests
         }
 
         Array.Copy(normalizedSupport, 10 * 16, normalizedQueries, 0, 5 * 16);
-        SupportSetProjection.Project(normalizedQueries, 5, normalizedSupport, 50, 16, 1e-4f, 0, destination);
+        SupportSetProjection.Project(destination, normalizedQueries, 5, normalizedSupport, 50, 16, 1e-4f, 0);
         Reference.AssertClose(normalizedQueries.Select(x => (double)x).ToArray(), destination, 1e-5, 0, "projection at τ → 0");
     }
 
@@ -104,10 +104,10 @@ public class ProjectionTests
         var q = new float[8];
         var s = new float[8];
         var dst = new float[8];
-        Assert.Throws<ArgumentOutOfRangeException>(() => SupportSetProjection.Project(q, 1, s, 1, 8, 0f, 0, dst));
-        Assert.Throws<ArgumentOutOfRangeException>(() => SupportSetProjection.Project(q, 1, s, 0, 8, 0.01f, 0, dst));
-        var e = Assert.Throws<ArgumentException>(() => SupportSetProjection.Project(q, 1, s, 1, 8, 0.01f, 0, new float[4]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SupportSetProjection.Project(dst, q, 1, s, 1, 8, 0f, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SupportSetProjection.Project(dst, q, 1, s, 0, 8, 0.01f, 0));
+        var e = Assert.Throws<ArgumentException>(() => SupportSetProjection.Project(new float[4], q, 1, s, 1, 8, 0.01f, 0));
         Assert.Equal("destination", e.ParamName);
-        Assert.Throws<ArgumentException>(() => SupportSetProjection.Project(q, 1, s, 1, 8, 0.01f, 0, q));
+        Assert.Throws<ArgumentException>(() => SupportSetProjection.Project(q, q, 1, s, 1, 8, 0.01f, 0));
     }
 }

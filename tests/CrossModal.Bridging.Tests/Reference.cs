@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using CrossModal.Abstractions;
+using CrossModal.Tensors;
 using Xunit;
 using CrossModal.Testing;
 
@@ -266,8 +267,7 @@ internal static class TestData
         return m;
     }
 
-    private static double Normal(Random rng) =>
-        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+    private static double Normal(Random rng) => BoxMuller.Sample(1 - rng.NextDouble(), rng.NextDouble());
 
     public static string RepositoryRoot() => RepositoryPaths.Root;
 

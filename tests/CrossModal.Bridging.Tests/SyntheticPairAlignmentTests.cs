@@ -47,7 +47,7 @@ public class SyntheticPairAlignmentTests
         var v = TestData.Random(b, d, seed: 20).Array;
         var t = TestData.Random(b, d, seed: 21).Array;
         var gradient = new float[b * d];
-        var loss = SyntheticPairAlignment.LossAndGradient(v, t, b, d, tau, new float[b * b], new float[b * b], gradient);
+        var loss = SyntheticPairAlignment.LossAndGradient(v, t, b, d, tau, gradient);
 
         var vd = v.Select(x => (double)x).ToArray();
         var td = t.Select(x => (double)x).ToArray();
@@ -72,14 +72,14 @@ public class SyntheticPairAlignmentTests
         var t = Normalized(texts);
         var aligned = new float[v.Length];
         var options = new SyntheticPairAlignmentOptions { Steps = 20, StepSize = 0.02, Temperature = 0.1, BatchSize = 32 };
-        var losses = SyntheticPairAlignment.Align(v, t, 64, 16, options, aligned);
+        var losses = SyntheticPairAlignment.Align(aligned, v, t, 64, 16, options);
         Assert.Equal(21, losses.Length);
         Assert.True(losses[^1] < 0.8 * losses[0], $"loss went from {losses[0]} to {losses[^1]}");
         Assert.True(MeanPairedCosine(aligned, t, 64, 16) > MeanPairedCosine(v, t, 64, 16) + 0.05);
 
         // Steps = 0 leaves the features untouched.
         var untouched = new float[v.Length];
-        SyntheticPairAlignment.Align(v, t, 64, 16, new SyntheticPairAlignmentOptions { Steps = 0 }, untouched);
+        SyntheticPairAlignment.Align(untouched, v, t, 64, 16, new SyntheticPairAlignmentOptions { Steps = 0 });
         Assert.Equal(v, untouched);
     }
 
@@ -94,9 +94,9 @@ public class SyntheticPairAlignmentTests
         // Reference: align with the public kernel, then project onto the (normalised) pseudo texts.
         var t = Normalized(texts);
         var aligned = new float[t.Length];
-        SyntheticPairAlignment.Align(Normalized(pseudo), t, 40, 16, options, aligned);
+        SyntheticPairAlignment.Align(aligned, Normalized(pseudo), t, 40, 16, options);
         var projected = new float[t.Length];
-        SupportSetProjection.Project(aligned, 40, t, 40, 16, 0.01f, 0, projected);
+        SupportSetProjection.Project(projected, aligned, 40, t, 40, 16, 0.01f, 0);
 
         var train = bridge.TransformForTraining(texts.SliceRows(7, 3), new Random(0));
         // Same algorithm; the reference normalised its inputs in double, so allow float round-off.

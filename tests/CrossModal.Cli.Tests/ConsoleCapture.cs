@@ -17,7 +17,10 @@ internal static class ConsoleCapture
 
     public static Result Run(params string[] args) => Run(args, stdin: null);
 
-    public static Result Run(string[] args, string? stdin)
+    public static Result Run(string[] args, string? stdin) => Run(Program.BuildRootCommand(), args, stdin);
+
+    /// <summary>Runs the arguments against <paramref name="root"/> (e.g. the tool's tree plus a test command).</summary>
+    public static Result Run(System.CommandLine.RootCommand root, string[] args, string? stdin = null)
     {
         lock (Gate)
         {
@@ -30,7 +33,7 @@ internal static class ConsoleCapture
                 Console.SetOut(output);
                 Console.SetError(error);
                 Console.SetIn(input);
-                var code = Program.BuildRootCommand().Parse(args).Invoke();
+                var code = Program.Run(root, args, Console.Error);
                 return new Result(code, output.ToString(), error.ToString());
             }
             finally

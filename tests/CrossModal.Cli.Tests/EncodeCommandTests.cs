@@ -36,7 +36,7 @@ public sealed class EncodeCommandTests : IDisposable
         Assert.True(code == 0, error);
         var matrix = NpyFile.Read(output);
         Assert.Equal([3, 48], matrix.Shape);
-        var expected = ClipCheckpoint.Load(ModelDirectory).EncodeTexts(lines);
+        var expected = ClipModel.Load(ModelDirectory).EncodeTexts(lines);
         Assert.Equal(expected.Array, matrix.Data);
         var list = JsonNode.Parse(File.ReadAllText(Path.ChangeExtension(output, ".json")))!;
         Assert.Equal(lines, list["inputs"]!.AsArray().Select(n => n!.GetValue<string>()));
@@ -65,7 +65,7 @@ public sealed class EncodeCommandTests : IDisposable
         Assert.True(code == 0, error);
         var matrix = NpyFile.Read(output);
         Assert.Equal([3, 48], matrix.Shape);
-        var expected = ClipCheckpoint.Load(ModelDirectory).EncodeImages([a, b, c]);
+        var expected = ClipModel.Load(ModelDirectory).EncodeImages([a, b, c]);
         Assert.Equal(expected.Array, matrix.Data);
         var inputs = JsonNode.Parse(File.ReadAllText(Path.ChangeExtension(output, ".json")))!["inputs"]!.AsArray().Select(n => Path.GetFileName(n!.GetValue<string>()));
         Assert.Equal(["a.png", "b.png", "c.png"], inputs);

@@ -87,6 +87,8 @@ public sealed class ScoreCommandTests : IDisposable
     [InlineData("{\"a\": [\"x\"]}", "{\"a\": 5}", "image 'a': expected a string or a one-element list")]
     [InlineData("[\"x\"]", "{\"a\": \"x\"}", "expected a JSON object")]
     [InlineData("{\"a\": [\"x\"]", "{\"a\": \"x\"}", "invalid JSON")]
+    [InlineData("{\"a\": [\"x \\ud800\"]}", "{\"a\": \"x\"}", "refs.json: an image id or caption is not valid Unicode text")]
+    [InlineData("{\"a\": [\"x\"]}", "{\"\\udc00\": \"x\"}", "cands.json: an image id or caption is not valid Unicode text")]
     public void Bad_input_is_one_line_on_stderr_naming_the_id_with_exit_code_2(string refsJson, string candsJson, string expected)
     {
         var refs = Write("refs.json", refsJson);

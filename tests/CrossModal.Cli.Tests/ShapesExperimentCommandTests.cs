@@ -5,7 +5,7 @@ using Xunit;
 namespace CrossModal.Cli.Tests;
 
 /// <summary>Bad input to <c>crossmodal shapes</c> fails fast with one line and exit code 2, before any training.
-/// (The experiment itself is run by CrossModal.ShapesWorld.Tests.)</summary>
+/// (The experiment itself is run by CrossModal.ShapesWorld.Experiment.Tests.)</summary>
 [Collection("Console")]
 public sealed class ShapesExperimentCommandTests
 {
@@ -53,6 +53,9 @@ public sealed class ShapesExperimentCommandTests
     [InlineData("--captioner-steps", "0", "must be positive")]
     [InlineData("--clip-steps", "-5", "must be positive")]
     [InlineData("--seeds", "0", "must be positive")]
+    [InlineData("--worlds", "0", "must be positive")]
+    [InlineData("--gap-study", "natural", "'none', 'emulated' or 'full'")]
+    [InlineData("--bootstrap-resamples", "50", "at least 100")]
     public void ABadBudgetOrSplitIsRejectedNamingTheOption(string option, string value, string expected)
     {
         var (code, stdout, stderr) = ConsoleCapture.Run("shapes", "--quick", option, value);

@@ -245,7 +245,7 @@ public class RenderingTests(ITestOutputHelper output)
         string dir = Path.Combine(AppContext.BaseDirectory, "shapesworld-contact-sheet");
         Directory.CreateDirectory(dir);
         string png = Path.Combine(dir, "contact_sheet.png");
-        PngEncoder.Write(sheet, png);
+        PngEncoder.Write(png, sheet);
         File.WriteAllLines(Path.Combine(dir, "captions.txt"), lines);
         output.WriteLine(png);
         ImageData back = new PngDecoder().Decode(File.ReadAllBytes(png), png);

@@ -46,7 +46,7 @@ public sealed class PtxCompilationTests
     }
 
     private static MethodInfo[] KernelMethods()
-        => new[] { typeof(ElementwiseKernels), typeof(NormalizationKernels), typeof(AttentionKernels), typeof(LossKernels), typeof(EmbeddingKernels), typeof(OptimizerKernels), typeof(ReductionKernels), typeof(GemmKernels) }
+        => new[] { typeof(ElementwiseKernels), typeof(NormalizationKernels), typeof(AttentionKernels), typeof(LossKernels), typeof(EmbeddingKernels), typeof(OptimizerKernels), typeof(ReductionKernels), typeof(GemmKernels), typeof(ConvolutionKernels) }
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
             .Where(m => m.ReturnType == typeof(void))
             .ToArray();

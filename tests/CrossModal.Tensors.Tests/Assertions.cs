@@ -3,7 +3,7 @@ using Xunit.Sdk;
 
 namespace CrossModal.Tensors.Tests;
 
-/// <summary>Element-wise closeness: |a − ref| ≤ atol + rtol·|ref| (STYLE.md §2).</summary>
+/// <summary>Element-wise closeness: |a − ref| ≤ atol + rtol·|ref| (numpy.allclose's rule).</summary>
 internal static class Assertions
 {
     public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float atol, float rtol, string what)

@@ -30,7 +30,7 @@ public class CpuBackendTests
         b.CopyFrom(bh);
         c.CopyFrom(ch);
 
-        backend.MatMul(a, ta, b, tb, c, alpha: 0.5f, beta: -2f);
+        backend.MatMul(c, a, ta, b, tb, alpha: 0.5f, beta: -2f);
 
         ReferenceKernels.Gemm(ta, tb, m, n, k, 0.5f, ah, ta ? m : k, bh, tb ? k : n, -2f, ch, n);
         Assertions.Close(ch, c.ToArray(), Atol, Rtol, "C");
@@ -41,7 +41,7 @@ public class CpuBackendTests
     {
         var backend = CpuBackend.Default;
         var e = Assert.Throws<ArgumentException>(() =>
-            backend.MatMul(backend.Allocate(2, 3), false, backend.Allocate(4, 5), false, backend.Allocate(2, 5)));
+            backend.MatMul(backend.Allocate(2, 5), backend.Allocate(2, 3), false, backend.Allocate(4, 5), false));
         Assert.Contains("op(A) is 2×3, op(B) is 4×5", e.Message, StringComparison.Ordinal);
     }
 

@@ -13,6 +13,6 @@ public static class CollapsePipelineBuilderExtensions
     public static BridgePipelineBuilder AddCollapse(this BridgePipelineBuilder builder, CollapseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new CollapseBridge(options ?? new CollapseOptions()));
+        return builder.AddStrategy(options ?? new CollapseOptions(), (o, _) => new CollapseBridge(o));
     }
 }

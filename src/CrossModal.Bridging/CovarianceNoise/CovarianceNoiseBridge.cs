@@ -2,7 +2,7 @@ using System;
 using System.Numerics.Tensors;
 using CrossModal.Abstractions;
 using CrossModal.Bridging.Internal;
-using CrossModal.Tensors.Cpu;
+using CrossModal.Tensors;
 
 namespace CrossModal.Bridging;
 
@@ -18,8 +18,8 @@ internal sealed class CovarianceNoiseBridge : BridgeBase<CovarianceNoiseOptions>
     private float[] _meanDelta = System.Array.Empty<float>(); // (D)
     private float[] _factor = System.Array.Empty<float>();    // (D, D) lower-triangular L
 
-    public CovarianceNoiseBridge(CovarianceNoiseOptions options)
-        : base(options)
+    public CovarianceNoiseBridge(CovarianceNoiseOptions options, IComputeBackend? backend = null)
+        : base(options, backend)
     {
     }
 
@@ -42,15 +42,17 @@ internal sealed class CovarianceNoiseBridge : BridgeBase<CovarianceNoiseOptions>
 
         var n = texts.Rows;
         var d = texts.Dimension;
-        var delta = EmbeddingOps.Normalized(images);
-        var t = EmbeddingOps.Normalized(texts);
-        TensorPrimitives.Subtract(delta.Span, t.Span, delta.Span);
+        using var scope = new TensorScope(Backend);
+        var deltaTensor = scope.UploadNormalized(images);
+        Backend.Axpy(deltaTensor, -1f, scope.UploadNormalized(texts)); // Δ = n(v) − n(t)
+        var delta = scope.DownloadArray(deltaTensor);
 
+        // μ_Δ accumulated in double on the host, then the differences centred.
         var mean = new float[d];
         var sum = new double[d];
         for (var i = 0; i < n; i++)
         {
-            var row = delta.Row(i);
+            var row = delta.AsSpan(i * d, d);
             for (var j = 0; j < d; j++)
             {
                 sum[j] += row[j];
@@ -64,13 +66,15 @@ internal sealed class CovarianceNoiseBridge : BridgeBase<CovarianceNoiseOptions>
 
         for (var i = 0; i < n; i++)
         {
-            var row = delta.Row(i);
+            var row = delta.AsSpan(i * d, d);
             TensorPrimitives.Subtract(row, mean, row);
         }
 
-        // Σ_Δ (d, d) = CᵀC / (n − 1) with C the centred differences (n, d).
-        var covariance = new float[d * d];
-        Gemm.Multiply(true, false, d, d, n, 1f / (n - 1), delta.Span, d, delta.Span, d, 0f, covariance, d);
+        // Σ_Δ (d, d) = CᵀC / (n − 1) with C the centred differences (n, d); the factorisation is small host math.
+        Backend.Upload(deltaTensor, delta);
+        var covarianceTensor = scope.Allocate(d, d);
+        Backend.MatMul(covarianceTensor, deltaTensor, true, deltaTensor, false, alpha: 1f / (n - 1));
+        var covariance = scope.DownloadArray(covarianceTensor);
         var a = new double[d * d];
         for (var i = 0; i < a.Length; i++)
         {
@@ -78,7 +82,7 @@ internal sealed class CovarianceNoiseBridge : BridgeBase<CovarianceNoiseOptions>
         }
 
         var factor = new double[d * d];
-        AppliedJitter = Cholesky.FactorWithJitter(a, d, Options.RelativeJitter, factor);
+        AppliedJitter = HostCholesky.FactorWithJitter(a, d, Options.RelativeJitter, factor);
         _factor = new float[d * d];
         for (var i = 0; i < factor.Length; i++)
         {
@@ -93,33 +97,35 @@ internal sealed class CovarianceNoiseBridge : BridgeBase<CovarianceNoiseOptions>
     {
         var rows = texts.Rows;
         var d = Dimension;
-        var result = EmbeddingOps.Normalized(texts);
+        using var scope = new TensorScope(Backend);
+        var result = scope.UploadNormalized(texts);
 
-        // z = s·L·g for each row, i.e. Z (rows, d) = s·G·Lᵀ, accumulated straight into the result.
+        // z = s·L·g for each row, i.e. Z (rows, d) = s·G·Lᵀ, accumulated straight into the result; all g before all ε.
         var g = new float[rows * d];
         Gaussian.Fill(rng, g);
-        Gemm.Multiply(false, true, rows, d, d, (float)Options.Scale, g, d, _factor, d, 1f, result.Span, d);
+        var noise = scope.Upload(g, rows, d);
+        Backend.MatMul(result, noise, false, scope.Upload(_factor, d, d), true, alpha: (float)Options.Scale, beta: 1f);
 
         if (Options.IsotropicSigma > 0)
         {
             Gaussian.Fill(rng, g);
-            TensorPrimitives.MultiplyAdd(g, (float)Options.IsotropicSigma, result.Span, result.Span);
+            Backend.Upload(noise, g);
+            Backend.Axpy(result, (float)Options.IsotropicSigma, noise);
         }
 
         if (Options.AddMean)
         {
-            for (var i = 0; i < rows; i++)
-            {
-                var row = result.Row(i);
-                TensorPrimitives.Add(row, _meanDelta, row);
-            }
+            // result += 1·μ_Δ for every row: a rank-1 product, exact since each term is 1·μ_j.
+            var ones = scope.Allocate(rows, 1);
+            Backend.Fill(ones, 1f);
+            Backend.MatMul(result, ones, false, scope.Upload(_meanDelta, 1, d), false, alpha: 1f, beta: 1f);
         }
 
-        EmbeddingOps.NormalizeInPlace(result);
-        return result;
+        scope.NormalizeRows(result);
+        return scope.Download(result);
     }
 
-    protected override EmbeddingMatrix InferenceCore(EmbeddingMatrix images) => EmbeddingOps.Normalized(images);
+    protected override EmbeddingMatrix InferenceCore(EmbeddingMatrix images) => NormalizedOnBackend(images);
 
     protected override void ExportCore(BridgeState state)
     {

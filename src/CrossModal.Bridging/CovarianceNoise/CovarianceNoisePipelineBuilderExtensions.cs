@@ -13,6 +13,6 @@ public static class CovarianceNoisePipelineBuilderExtensions
     public static BridgePipelineBuilder AddCovarianceNoise(this BridgePipelineBuilder builder, CovarianceNoiseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new CovarianceNoiseBridge(options ?? new CovarianceNoiseOptions()));
+        return builder.AddStrategy(options ?? new CovarianceNoiseOptions(), (o, backend) => new CovarianceNoiseBridge(o, backend));
     }
 }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using CrossModal.Abstractions;
 using CrossModal.Bridging.Internal;
+using CrossModal.Tensors;
 using CrossModal.Tensors.Cpu;
 
 namespace CrossModal.Bridging;
@@ -62,8 +63,10 @@ public sealed class ModalityGapReport
     /// <summary>Measures the gap between paired image and text embeddings.</summary>
     /// <param name="images">(N, D) image embeddings, N ≥ 2; normalised here.</param>
     /// <param name="texts">(N, D) text embeddings; row i pairs with image row i.</param>
+    /// <param name="backend">Where the normalisation and the N×N and scatter GEMMs run; <see cref="CpuBackend.Default"/>
+    /// when null. The ranking, the means and the eigenvalues are host work on the results.</param>
     /// <exception cref="ArgumentException">Shapes differ, N &lt; 2, or a value is not finite (the row is named).</exception>
-    public static ModalityGapReport Compute(EmbeddingMatrix images, EmbeddingMatrix texts)
+    public static ModalityGapReport Compute(EmbeddingMatrix images, EmbeddingMatrix texts, IComputeBackend? backend = null)
     {
         EmbeddingOps.Validate(images, 0, nameof(images));
         EmbeddingOps.Validate(texts, images.Dimension, nameof(texts));
@@ -79,12 +82,16 @@ public sealed class ModalityGapReport
 
         var n = images.Rows;
         var d = images.Dimension;
-        var v = EmbeddingOps.Normalized(images);
-        var t = EmbeddingOps.Normalized(texts);
+        using var scope = new TensorScope(backend ?? CpuBackend.Default);
+        var vTensor = scope.UploadNormalized(images);
+        var tTensor = scope.UploadNormalized(texts);
 
         // Cosines (N, N) = V·Tᵀ: entry (i, j) compares image i with text j.
-        var cos = new float[n * n];
-        Gemm.Multiply(false, true, n, n, d, 1f, v.Span, d, t.Span, d, 0f, cos, n);
+        var cosTensor = scope.Allocate(n, n);
+        scope.Backend.MatMul(cosTensor, vTensor, false, tTensor, true);
+        var cos = scope.DownloadArray(cosTensor);
+        var v = scope.Download(vTensor);
+        var t = scope.Download(tTensor);
 
         double paired = 0, all = 0;
         int i2t1 = 0, i2t5 = 0, t2i1 = 0, t2i5 = 0;
@@ -122,7 +129,7 @@ public sealed class ModalityGapReport
             centroid += diff * diff;
         }
 
-        var spectrum = DifferenceSpectrum(v, t);
+        var spectrum = DifferenceSpectrum(scope, v, t);
         return new ModalityGapReport
         {
             N = n,
@@ -148,11 +155,12 @@ public sealed class ModalityGapReport
     /// <param name="texts">(N, D) paired text embeddings.</param>
     /// <param name="bridge">A fitted bridge.</param>
     /// <param name="rng">Randomness for the bridge's training-time noise.</param>
-    public static ModalityGapReport Compute(EmbeddingMatrix images, EmbeddingMatrix texts, IModalityBridge bridge, Random rng)
+    /// <param name="backend">Where the report's bulk work runs; <see cref="CpuBackend.Default"/> when null.</param>
+    public static ModalityGapReport Compute(EmbeddingMatrix images, EmbeddingMatrix texts, IModalityBridge bridge, Random rng, IComputeBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(bridge);
         ArgumentNullException.ThrowIfNull(rng);
-        return Compute(bridge.TransformForInference(images), bridge.TransformForTraining(texts, rng));
+        return Compute(bridge.TransformForInference(images), bridge.TransformForTraining(texts, rng), backend);
     }
 
     /// <summary>Writes the report as one JSON object with the CLI's stable keys (see <see cref="ToJson"/>).</summary>
@@ -192,7 +200,7 @@ public sealed class ModalityGapReport
     }
 
     /// <summary>Eigenvalues of the centred differences' scatter, as fractions of their sum, descending.</summary>
-    private static double[] DifferenceSpectrum(EmbeddingMatrix v, EmbeddingMatrix t)
+    private static double[] DifferenceSpectrum(TensorScope scope, EmbeddingMatrix v, EmbeddingMatrix t)
     {
         var n = v.Rows;
         var d = v.Dimension;
@@ -218,15 +226,10 @@ public sealed class ModalityGapReport
 
         // CᵀC (D, D) and C·Cᵀ (N, N) share their non-zero eigenvalues: use the smaller.
         var order = Math.Min(n, d);
-        var scatter = new float[order * order];
-        if (n <= d)
-        {
-            Gemm.Multiply(false, true, n, n, d, 1f, delta, d, delta, d, 0f, scatter, n);
-        }
-        else
-        {
-            Gemm.Multiply(true, false, d, d, n, 1f, delta, d, delta, d, 0f, scatter, d);
-        }
+        var deltaTensor = scope.Upload(delta, n, d);
+        var scatterTensor = scope.Allocate(order, order);
+        scope.Backend.MatMul(scatterTensor, deltaTensor, n > d, deltaTensor, n <= d);
+        var scatter = scope.DownloadArray(scatterTensor);
 
         var matrix = new double[order * order];
         for (var i = 0; i < matrix.Length; i++)

@@ -13,6 +13,6 @@ public static class GaussianNoisePipelineBuilderExtensions
     public static BridgePipelineBuilder AddGaussianNoise(this BridgePipelineBuilder builder, GaussianNoiseOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new GaussianNoiseBridge(options ?? new GaussianNoiseOptions()));
+        return builder.AddStrategy(options ?? new GaussianNoiseOptions(), (o, _) => new GaussianNoiseBridge(o));
     }
 }

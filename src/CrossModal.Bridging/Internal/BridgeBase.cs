@@ -2,6 +2,8 @@ using System;
 using System.Globalization;
 using System.Text.Json;
 using CrossModal.Abstractions;
+using CrossModal.Tensors;
+using CrossModal.Tensors.Cpu;
 
 namespace CrossModal.Bridging.Internal;
 
@@ -13,14 +15,18 @@ namespace CrossModal.Bridging.Internal;
 internal abstract class BridgeBase<TOptions> : IModalityBridge
     where TOptions : BridgeOptions
 {
-    protected BridgeBase(TOptions options)
+    protected BridgeBase(TOptions options, IComputeBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        Backend = backend ?? CpuBackend.Default;
 
         // A private copy, so changing the caller's options object later cannot change a fitted bridge.
         Options = JsonSerializer.Deserialize<TOptions>(JsonSerializer.Serialize(options))!;
     }
+
+    /// <summary>Where the strategy's bulk work (GEMMs, softmaxes, normalisations over N×D matrices) runs.</summary>
+    public IComputeBackend Backend { get; }
 
     /// <summary>The validated options (a private copy).</summary>
     public TOptions Options { get; }
@@ -92,6 +98,13 @@ internal abstract class BridgeBase<TOptions> : IModalityBridge
     protected abstract void ExportCore(BridgeState state);
 
     protected abstract void ImportCore(BridgeState state, int dimension);
+
+    /// <summary>A new matrix of the L2-normalised rows of <paramref name="matrix"/>, normalised on <see cref="Backend"/>.</summary>
+    protected EmbeddingMatrix NormalizedOnBackend(EmbeddingMatrix matrix)
+    {
+        using var scope = new TensorScope(Backend);
+        return scope.Download(scope.UploadNormalized(matrix));
+    }
 
     /// <summary>Throws <see cref="InvalidOperationException"/> when the bridge is used before Fit or ImportState.</summary>
     protected void EnsureFitted()

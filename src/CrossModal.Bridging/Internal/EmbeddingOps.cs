@@ -1,32 +1,31 @@
 using System;
-using System.Numerics.Tensors;
+using System.Buffers;
 using CrossModal.Abstractions;
+using CrossModal.Tensors.Cpu.Kernels;
 
 namespace CrossModal.Bridging.Internal;
 
 /// <summary>Row-wise helpers shared by the strategies: L2 normalisation, means and input checks.</summary>
 internal static class EmbeddingOps
 {
-    /// <summary>dst_i = src_i / ‖src_i‖ for each row; an all-zero row stays zero (it has no direction).</summary>
+    /// <summary>
+    /// dst_i = src_i / ‖src_i‖ for each row, on the host (the <see cref="L2Normalize"/> kernel); an all-zero row stays
+    /// zero (it has no direction). Bulk work on N×D matrices goes through the backend instead (<see cref="TensorScope.NormalizeRows"/>).
+    /// </summary>
     /// <param name="source">(rows, dim) row-major.</param>
     /// <param name="rows">Number of rows.</param>
     /// <param name="dim">Row length.</param>
     /// <param name="destination">(rows, dim); may be the same span as <paramref name="source"/>.</param>
     public static void NormalizeRows(ReadOnlySpan<float> source, int rows, int dim, Span<float> destination)
     {
-        for (var i = 0; i < rows; i++)
+        var norms = ArrayPool<float>.Shared.Rent(rows);
+        try
         {
-            var src = source.Slice(i * dim, dim);
-            var dst = destination.Slice(i * dim, dim);
-            var norm = TensorPrimitives.Norm(src);
-            if (norm > 0f)
-            {
-                TensorPrimitives.Multiply(src, 1f / norm, dst);
-            }
-            else if (!src.Overlaps(dst))
-            {
-                src.CopyTo(dst);
-            }
+            L2Normalize.Forward(destination[..(rows * dim)], norms.AsSpan(0, rows), source[..(rows * dim)], rows, dim);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(norms);
         }
     }
 

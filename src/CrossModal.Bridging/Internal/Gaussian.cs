@@ -1,4 +1,5 @@
 using System;
+using CrossModal.Tensors;
 
 namespace CrossModal.Bridging.Internal;
 
@@ -24,10 +25,8 @@ internal static class Gaussian
     {
         // 1 − U lies in (0, 1], so the logarithm is finite.
         var u1 = 1.0 - rng.NextDouble();
-        var u2 = rng.NextDouble();
-        var r = Math.Sqrt(-2.0 * Math.Log(u1));
-        var (sin, cos) = Math.SinCos(2.0 * Math.PI * u2);
-        z0 = (float)(r * cos);
-        z1 = (float)(r * sin);
+        var (first, second) = BoxMuller.Pair(u1, rng.NextDouble());
+        z0 = (float)first;
+        z1 = (float)second;
     }
 }

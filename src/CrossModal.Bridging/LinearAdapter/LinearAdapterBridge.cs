@@ -1,7 +1,7 @@
 using System;
 using CrossModal.Abstractions;
 using CrossModal.Bridging.Internal;
-using CrossModal.Tensors.Cpu;
+using CrossModal.Tensors;
 
 namespace CrossModal.Bridging;
 
@@ -16,8 +16,8 @@ internal sealed class LinearAdapterBridge : BridgeBase<LinearAdapterOptions>
     private float[] _weight = System.Array.Empty<float>(); // (D_in, D_out) so that y = x·W + b for a row x
     private float[] _bias = System.Array.Empty<float>();   // (D_out)
 
-    public LinearAdapterBridge(LinearAdapterOptions options)
-        : base(options)
+    public LinearAdapterBridge(LinearAdapterOptions options, IComputeBackend? backend = null)
+        : base(options, backend)
     {
     }
 
@@ -36,8 +36,9 @@ internal sealed class LinearAdapterBridge : BridgeBase<LinearAdapterOptions>
         var p = Options.FitBias ? d + 1 : d; // unknowns per output column
 
         // X (n, p): normalised texts with a trailing column of ones; Y (n, d): normalised images.
+        using var scope = new TensorScope(Backend);
+        var normalizedTexts = scope.Download(scope.UploadNormalized(texts));
         var x = new float[n * p];
-        var normalizedTexts = EmbeddingOps.Normalized(texts);
         for (var i = 0; i < n; i++)
         {
             normalizedTexts.Row(i).CopyTo(x.AsSpan(i * p, d));
@@ -47,13 +48,16 @@ internal sealed class LinearAdapterBridge : BridgeBase<LinearAdapterOptions>
             }
         }
 
-        var y = EmbeddingOps.Normalized(images);
+        var xTensor = scope.Upload(x, n, p);
+        var y = scope.UploadNormalized(images);
 
-        // Gram (p, p) = XᵀX and rhs (p, d) = XᵀY through the GEMM; the solve is done in double.
-        var gram = new float[p * p];
-        var rhs = new float[p * d];
-        Gemm.Multiply(true, false, p, p, n, 1f, x, p, x, p, 0f, gram, p);
-        Gemm.Multiply(true, false, p, d, n, 1f, x, p, y.Span, d, 0f, rhs, d);
+        // Gram (p, p) = XᵀX and rhs (p, d) = XᵀY on the backend; the ridge solve is small host math in double.
+        var gramTensor = scope.Allocate(p, p);
+        var rhsTensor = scope.Allocate(p, d);
+        Backend.MatMul(gramTensor, xTensor, true, xTensor, false);
+        Backend.MatMul(rhsTensor, xTensor, true, y, false);
+        var gram = scope.DownloadArray(gramTensor);
+        var rhs = scope.DownloadArray(rhsTensor);
 
         var a = new double[p * p];
         for (var i = 0; i < a.Length; i++)
@@ -66,7 +70,7 @@ internal sealed class LinearAdapterBridge : BridgeBase<LinearAdapterOptions>
             a[i * p + i] += Options.Lambda; // the bias row/column (index d) is not penalised
         }
 
-        if (!Cholesky.TryFactor(a, p))
+        if (!HostCholesky.TryFactor(a, p))
         {
             throw new InvalidOperationException(
                 $"LinearAdapter's normal equations are singular ({n} pairs, dimension {d}, λ = {Options.Lambda}); use Lambda > 0.");
@@ -78,7 +82,7 @@ internal sealed class LinearAdapterBridge : BridgeBase<LinearAdapterOptions>
             theta[i] = rhs[i];
         }
 
-        Cholesky.Solve(a, p, theta, d);
+        HostCholesky.Solve(a, p, theta, d);
 
         _weight = new float[d * d];
         _bias = new float[d];
@@ -101,20 +105,22 @@ internal sealed class LinearAdapterBridge : BridgeBase<LinearAdapterOptions>
     protected override EmbeddingMatrix TrainingCore(EmbeddingMatrix texts, Random rng)
     {
         var d = Dimension;
-        var normalized = EmbeddingOps.Normalized(texts);
-        var result = new EmbeddingMatrix(texts.Rows, d);
+        using var scope = new TensorScope(Backend);
+        var normalized = scope.UploadNormalized(texts);
+        var bias = new float[texts.Rows * d];
         for (var i = 0; i < texts.Rows; i++)
         {
-            _bias.CopyTo(result.Row(i));
+            _bias.CopyTo(bias.AsSpan(i * d, d));
         }
 
         // (rows, d) = (rows, d)·(d, d) + bias
-        Gemm.Multiply(false, false, texts.Rows, d, d, 1f, normalized.Span, d, _weight, d, 1f, result.Span, d);
-        EmbeddingOps.NormalizeInPlace(result);
-        return result;
+        var result = scope.Upload(bias, texts.Rows, d);
+        Backend.MatMul(result, normalized, false, scope.Upload(_weight, d, d), false, alpha: 1f, beta: 1f);
+        scope.NormalizeRows(result);
+        return scope.Download(result);
     }
 
-    protected override EmbeddingMatrix InferenceCore(EmbeddingMatrix images) => EmbeddingOps.Normalized(images);
+    protected override EmbeddingMatrix InferenceCore(EmbeddingMatrix images) => NormalizedOnBackend(images);
 
     protected override void ExportCore(BridgeState state)
     {

@@ -13,6 +13,6 @@ public static class LinearAdapterPipelineBuilderExtensions
     public static BridgePipelineBuilder AddLinearAdapter(this BridgePipelineBuilder builder, LinearAdapterOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new LinearAdapterBridge(options ?? new LinearAdapterOptions()));
+        return builder.AddStrategy(options ?? new LinearAdapterOptions(), (o, backend) => new LinearAdapterBridge(o, backend));
     }
 }

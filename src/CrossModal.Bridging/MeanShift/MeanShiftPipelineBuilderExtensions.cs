@@ -13,6 +13,6 @@ public static class MeanShiftPipelineBuilderExtensions
     public static BridgePipelineBuilder AddMeanShift(this BridgePipelineBuilder builder, MeanShiftOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new MeanShiftBridge(options ?? new MeanShiftOptions()));
+        return builder.AddStrategy(options ?? new MeanShiftOptions(), (o, _) => new MeanShiftBridge(o));
     }
 }

@@ -142,8 +142,9 @@ public sealed class BridgePipeline : IModalityBridge
     /// options, then given its tensors. Works for the built-in strategies.
     /// </summary>
     /// <param name="state">State written by <see cref="ExportState"/> (of a pipeline or of a single built-in strategy).</param>
+    /// <param name="backend">Where the strategies' bulk work runs; <see cref="Tensors.Cpu.CpuBackend.Default"/> when null.</param>
     /// <exception cref="ArgumentException">A stage is not a built-in strategy, or the state is incomplete.</exception>
-    public static BridgePipeline FromState(BridgeState state)
+    public static BridgePipeline FromState(BridgeState state, Tensors.IComputeBackend? backend = null)
     {
         var stages = new List<IModalityBridge>();
         foreach (var stageState in SplitStages(state))
@@ -151,7 +152,7 @@ public sealed class BridgePipeline : IModalityBridge
             var name = stageState.Metadata.GetValueOrDefault(BridgeStateKeys.Name)
                 ?? throw new ArgumentException("A stage of the bridge state has no name.", nameof(state));
             var options = stageState.Metadata.GetValueOrDefault(BridgeStateKeys.Options) ?? "{}";
-            var bridge = BridgeFactory.Create(name, options);
+            var bridge = BridgeFactory.Create(name, options, backend);
             bridge.ImportState(stageState);
             stages.Add(bridge);
         }

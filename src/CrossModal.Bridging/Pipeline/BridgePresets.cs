@@ -11,9 +11,10 @@ public static class BridgePresets
 
     /// <summary>A new, unfitted pipeline for <paramref name="preset"/>.</summary>
     /// <param name="preset">The recipe.</param>
-    public static BridgePipeline Create(BridgePreset preset)
+    /// <param name="backend">Where the strategies' bulk work runs; <see cref="Tensors.Cpu.CpuBackend.Default"/> when null.</param>
+    public static BridgePipeline Create(BridgePreset preset, Tensors.IComputeBackend? backend = null)
     {
-        var builder = new BridgePipelineBuilder();
+        var builder = new BridgePipelineBuilder(backend);
         switch (preset)
         {
             case BridgePreset.C1:

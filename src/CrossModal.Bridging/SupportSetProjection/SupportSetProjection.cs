@@ -1,8 +1,13 @@
 using System;
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Threading;
 using System.Threading.Tasks;
+using CrossModal.Bridging.Internal;
+using CrossModal.Tensors;
+using Tensor = CrossModal.Tensors.Tensor;
 using CrossModal.Tensors.Cpu;
+using CrossModal.Tensors.Cpu.Kernels;
 
 namespace CrossModal.Bridging;
 
@@ -26,7 +31,8 @@ public static class SupportSetProjection
     /// <summary>Support rows per block (columns of the logits block).</summary>
     public const int SupportBlock = 2048;
 
-    /// <summary>Projects <paramref name="queryCount"/> queries onto the support set.</summary>
+    /// <summary>Projects <paramref name="queryCount"/> queries onto the support set (host memory in and out).</summary>
+    /// <param name="destination">(M, D) projected, L2-normalised rows. Must not overlap the inputs.</param>
     /// <param name="queries">(M, D) query rows, normally L2-normalised.</param>
     /// <param name="queryCount">M.</param>
     /// <param name="support">(N, D) support rows, normally L2-normalised.</param>
@@ -34,20 +40,17 @@ public static class SupportSetProjection
     /// <param name="dimension">D.</param>
     /// <param name="temperature">τ &gt; 0; DeCap uses 1/100.</param>
     /// <param name="topK">When positive, only the k most similar support rows of each query take part (the rest get weight 0).</param>
-    /// <param name="destination">(M, D) projected, L2-normalised rows. Must not overlap the inputs.</param>
+    /// <param name="backend">Where the work runs; <see cref="CpuBackend.Default"/> when null. The rows are copied to it and back;
+    /// to keep a support set resident across calls use the <see cref="Tensor"/> overload.</param>
     public static void Project(
-        ReadOnlySpan<float> queries, int queryCount, ReadOnlySpan<float> support, int supportCount, int dimension,
-        float temperature, int topK, Span<float> destination)
+        Span<float> destination, ReadOnlySpan<float> queries, int queryCount, ReadOnlySpan<float> support, int supportCount, int dimension,
+        float temperature, int topK, IComputeBackend? backend = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(queryCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(supportCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(topK);
-        if (!(float.IsFinite(temperature) && temperature > 0f))
-        {
-            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be finite and positive.");
-        }
-
+        CheckTemperature(temperature);
         if (queries.Length < (long)queryCount * dimension)
         {
             throw new ArgumentException($"Expected at least {queryCount} × {dimension} query values.", nameof(queries));
@@ -68,173 +71,185 @@ public static class SupportSetProjection
             throw new ArgumentException("The destination must not overlap the queries or the support set.", nameof(destination));
         }
 
-        if (topK > 0 && topK < supportCount)
+        if (queryCount == 0)
         {
-            ProjectTopK(queries, queryCount, support, supportCount, dimension, temperature, topK, destination);
-        }
-        else
-        {
-            ProjectDense(queries, queryCount, support, supportCount, dimension, temperature, destination);
-        }
-    }
-
-    private static void ProjectDense(
-        ReadOnlySpan<float> queries, int m, ReadOnlySpan<float> support, int n, int d, float temperature, Span<float> destination)
-    {
-        var qb = Math.Min(QueryBlock, Math.Max(m, 1));
-        var blocks = (m + qb - 1) / qb;
-        var threads = Environment.ProcessorCount;
-        if (threads > 1 && blocks >= threads)
-        {
-            // Enough query blocks for every core: each thread takes whole query blocks and runs single-threaded
-            // GEMMs, so there is no synchronisation inside a block and the softmax runs on the same core. With
-            // fewer blocks than cores the GEMM's own threads share each block instead (below).
-            unsafe
-            {
-                fixed (float* pq = queries)
-                fixed (float* ps = support)
-                fixed (float* pd = destination)
-                {
-                    var (q, s, dst) = ((nint)pq, (nint)ps, (nint)pd);
-                    var next = -1;
-                    Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
-                    {
-                        var scratch = new BlockScratch(qb, Math.Min(SupportBlock, n));
-                        try
-                        {
-                            int block;
-                            while ((block = System.Threading.Interlocked.Increment(ref next)) < blocks)
-                            {
-                                var q0 = block * qb;
-                                var mb = Math.Min(qb, m - q0);
-                                ProjectQueryBlock(
-                                    new ReadOnlySpan<float>((float*)q + (long)q0 * d, mb * d), mb,
-                                    new ReadOnlySpan<float>((float*)s, n * d), n, d, temperature,
-                                    new Span<float>((float*)dst + (long)q0 * d, mb * d), scratch, gemmThreads: 1);
-                            }
-                        }
-                        finally
-                        {
-                            scratch.Return();
-                        }
-                    });
-                }
-            }
-
             return;
         }
 
-        var single = new BlockScratch(qb, Math.Min(SupportBlock, n));
-        try
+        using var scope = new TensorScope(backend ?? CpuBackend.Default);
+        var q = scope.Upload(queries[..(queryCount * dimension)], queryCount, dimension);
+        var s = scope.Upload(support[..(supportCount * dimension)], supportCount, dimension);
+        var result = scope.Allocate(queryCount, dimension);
+        Project(result, q, s, temperature, topK);
+        scope.Backend.Download(destination[..(queryCount * dimension)], result);
+    }
+
+    /// <summary>Projects the rows of <paramref name="queries"/> onto <paramref name="support"/>, all on their backend.</summary>
+    /// <param name="destination">(M, D) projected, L2-normalised rows; must not overlap the inputs.</param>
+    /// <param name="queries">(M, D) query rows, normally L2-normalised.</param>
+    /// <param name="support">(N, D) support rows, N ≥ 1, normally L2-normalised.</param>
+    /// <param name="temperature">τ &gt; 0; DeCap uses 1/100.</param>
+    /// <param name="topK">When positive, only the k most similar support rows of each query take part.</param>
+    /// <remarks>
+    /// The work is MatMul, <see cref="IComputeBackend.OnlineSoftmaxStep"/> and L2NormalizeForward on the tensors'
+    /// backend. On a <see cref="CpuBackend"/> of several threads with at least as many query blocks as threads, each
+    /// thread takes whole query blocks on a single-threaded CPU backend of its own, so there is no synchronisation
+    /// inside a block. With top-k, the selection of the k best rows and their weighted sum run on the host.
+    /// </remarks>
+    public static void Project(Tensor destination, Tensor queries, Tensor support, float temperature, int topK)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(support);
+        ArgumentOutOfRangeException.ThrowIfNegative(topK);
+        CheckTemperature(temperature);
+        if (queries.Rank != 2 || support.Rank != 2 || destination.Rank != 2)
+        {
+            throw new ArgumentException($"Expected (M, D) queries, (N, D) support and (M, D) destination; got {queries}, {support}, {destination}.");
+        }
+
+        int m = queries.Dim(0), n = support.Dim(0), d = queries.Dim(1);
+        if (support.Dim(1) != d || destination.Dim(0) != m || destination.Dim(1) != d)
+        {
+            throw new ArgumentException($"Shapes differ: queries {queries}, support {support}, destination {destination}.", nameof(destination));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1, nameof(support));
+        if (queries.Backend != destination.Backend || support.Backend != destination.Backend)
+        {
+            throw new ArgumentException("The queries, the support set and the destination must be tensors of one backend.", nameof(destination));
+        }
+
+        if (Overlap(destination, queries) || Overlap(destination, support))
+        {
+            throw new ArgumentException("The destination must not overlap the queries or the support set.", nameof(destination));
+        }
+
+        if (m == 0)
+        {
+            return;
+        }
+
+        if (topK > 0 && topK < n)
+        {
+            ProjectTopK(destination, queries, support, temperature, topK);
+        }
+        else
+        {
+            ProjectDense(destination, queries, support, temperature);
+        }
+    }
+
+    private static void CheckTemperature(float temperature)
+    {
+        if (!(float.IsFinite(temperature) && temperature > 0f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "The temperature must be finite and positive.");
+        }
+    }
+
+    private static bool Overlap(Tensor a, Tensor b) =>
+        ReferenceEquals(a.Storage, b.Storage) && a.Offset < b.Offset + b.Length && b.Offset < a.Offset + a.Length;
+
+    private static void ProjectDense(Tensor destination, Tensor queries, Tensor support, float temperature)
+    {
+        int m = queries.Dim(0), n = support.Dim(0), d = queries.Dim(1);
+        var qb = Math.Min(QueryBlock, m);
+        var sb = Math.Min(SupportBlock, n);
+        var blocks = (m + qb - 1) / qb;
+        if (destination.Backend is CpuBackend cpu && cpu.Threads > 1 && blocks >= cpu.Threads)
+        {
+            // Enough query blocks for every core: each thread takes whole query blocks and runs them on a
+            // single-threaded backend, so there is no synchronisation inside a block and the softmax runs on the same
+            // core as its GEMMs. With fewer blocks than cores the GEMM's own threads share each block instead (below).
+            var threads = cpu.Threads;
+            var next = -1;
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
+            {
+                using var worker = new CpuBackend(new CpuBackendOptions { GemmProvider = cpu.GemmProvider, Threads = 1 });
+                using var scratch = new BlockScratch(worker, qb, sb);
+                int block;
+                while ((block = Interlocked.Increment(ref next)) < blocks)
+                {
+                    var q0 = block * qb;
+                    var mb = Math.Min(qb, m - q0);
+                    ProjectQueryBlock(
+                        worker, destination.View((long)q0 * d, mb, d), queries.View((long)q0 * d, mb, d), support, temperature, scratch);
+                }
+            });
+            return;
+        }
+
+        using (var scratch = new BlockScratch(destination.Backend, qb, sb))
         {
             for (var q0 = 0; q0 < m; q0 += qb)
             {
                 var mb = Math.Min(qb, m - q0);
-                ProjectQueryBlock(queries.Slice(q0 * d, mb * d), mb, support, n, d, temperature, destination.Slice(q0 * d, mb * d), single,
-                    gemmThreads: Gemm.DefaultThreads);
+                ProjectQueryBlock(
+                    destination.Backend, destination.View((long)q0 * d, mb, d), queries.View((long)q0 * d, mb, d), support, temperature, scratch);
             }
         }
-        finally
-        {
-            single.Return();
-        }
     }
 
-    /// <summary>Per-thread buffers of one query block, rented from the shared pool.</summary>
-    private sealed class BlockScratch
+    /// <summary>Backend buffers of one query block: logits (qb, sb), running maxima (qb) and row norms (qb).</summary>
+    private sealed class BlockScratch : IDisposable
     {
-        public BlockScratch(int queryBlock, int supportBlock)
+        private readonly TensorScope _scope;
+
+        public BlockScratch(IComputeBackend backend, int queryBlock, int supportBlock)
         {
-            Logits = ArrayPool<float>.Shared.Rent(queryBlock * supportBlock);
-            RunMax = ArrayPool<float>.Shared.Rent(queryBlock);
-            RunScale = ArrayPool<float>.Shared.Rent(queryBlock);
+            _scope = new TensorScope(backend);
+            Logits = _scope.Allocate(queryBlock * supportBlock);
+            RunMax = _scope.Allocate(queryBlock);
+            Norms = _scope.Allocate(queryBlock);
         }
 
-        public float[] Logits { get; } // (qb, sb) logits, then weights, of one block
+        public Tensor Logits { get; } // (qb·sb) logits, then weights, of one block
 
-        public float[] RunMax { get; } // (qb) running maximum logit m
+        public Tensor RunMax { get; } // (qb) running maximum logit m
 
-        public float[] RunScale { get; } // (qb) exp(m_old − m_new) of the current block
+        public Tensor Norms { get; } // (qb) row norms of the final normalisation
 
-        public void Return()
-        {
-            ArrayPool<float>.Shared.Return(Logits);
-            ArrayPool<float>.Shared.Return(RunMax);
-            ArrayPool<float>.Shared.Return(RunScale);
-        }
+        public void Dispose() => _scope.Dispose();
     }
 
-    /// <summary>Streams the whole support set past one block of <paramref name="mb"/> queries.</summary>
+    /// <summary>Streams the whole support set past one block of queries; the accumulator lives in the destination.</summary>
     private static void ProjectQueryBlock(
-        ReadOnlySpan<float> qBlock, int mb, ReadOnlySpan<float> support, int n, int d, float temperature, Span<float> acc,
-        BlockScratch scratch, int gemmThreads)
+        IComputeBackend backend, Tensor accumulator, Tensor queryBlock, Tensor support, float temperature, BlockScratch scratch)
     {
+        int mb = queryBlock.Dim(0), n = support.Dim(0), d = support.Dim(1);
         var sb = Math.Min(SupportBlock, n);
-        var (logits, runMax, runScale) = (scratch.Logits, scratch.RunMax, scratch.RunScale);
-        acc.Clear(); // (mb, d) accumulator a, lives in the destination
-        runMax.AsSpan(0, mb).Fill(float.NegativeInfinity);
+        var runMax = scratch.RunMax.View(0, mb);
+        backend.Fill(accumulator, 0f);
+        backend.Fill(runMax, float.NegativeInfinity);
         for (var s0 = 0; s0 < n; s0 += sb)
         {
             var nb = Math.Min(sb, n - s0);
-            var sBlock = support.Slice(s0 * d, nb * d);
+            var supportBlock = support.View((long)s0 * d, nb, d);
+            var logits = scratch.Logits.View(0, mb, nb);
 
-            // (mb, nb) = (1/τ) · Q_b · S_bᵀ
-            Gemm.Multiply(false, true, mb, nb, d, 1f / temperature, qBlock, d, sBlock, d, 0f, logits, nb, gemmThreads);
-            ExponentiateBlock(logits, mb, nb, runMax, runScale, parallel: gemmThreads > 1);
-
-            // a ← exp(m_old − m_new)·a, then a += P·S_b with P the block's unnormalised weights.
-            for (var r = 0; r < mb; r++)
-            {
-                var scale = runScale[r];
-                if (scale != 1f)
-                {
-                    var row = acc.Slice(r * d, d);
-                    TensorPrimitives.Multiply(row, scale, row);
-                }
-            }
-
-            Gemm.Multiply(false, false, mb, d, nb, 1f, logits, nb, sBlock, d, 1f, acc, d, gemmThreads);
+            // (mb, nb) = (1/τ) · Q_b · S_bᵀ, then a ← exp(m_old − m_new)·a and a += P·S_b with P the block's unnormalised weights.
+            backend.MatMul(logits, queryBlock, false, supportBlock, true, alpha: 1f / temperature);
+            backend.OnlineSoftmaxStep(weights: logits, runningMax: runMax, accumulator: accumulator, logits: logits);
+            backend.MatMul(accumulator, logits, false, supportBlock, false, alpha: 1f, beta: 1f);
         }
 
         // The softmax denominator ℓ is a positive per-row constant, which n(·) removes; it is never needed.
-        NormalizeRows(acc, mb, d);
+        backend.L2NormalizeForward(accumulator, scratch.Norms.View(0, mb), accumulator, L2Normalize.DefaultEpsilon);
     }
 
-    /// <summary>
-    /// Online-softmax step for one block: per row, m_new = max(m_old, max_j x_j), x_j ← exp(x_j − m_new), and the
-    /// factor exp(m_old − m_new) by which the row's accumulator must shrink.
-    /// </summary>
-    private static void ExponentiateBlock(float[] logits, int rows, int cols, float[] runMax, float[] runScale, bool parallel)
+    private static void ProjectTopK(Tensor destination, Tensor queries, Tensor support, float temperature, int k)
     {
-        if (parallel && (long)rows * cols >= 1 << 16 && Environment.ProcessorCount > 1)
-        {
-            Parallel.For(0, rows, r => ExponentiateRow(logits.AsSpan(r * cols, cols), ref runMax[r], out runScale[r]));
-        }
-        else
-        {
-            for (var r = 0; r < rows; r++)
-            {
-                ExponentiateRow(logits.AsSpan(r * cols, cols), ref runMax[r], out runScale[r]);
-            }
-        }
-    }
-
-    private static void ExponentiateRow(Span<float> row, ref float max, out float scale)
-    {
-        var blockMax = TensorPrimitives.Max(row);
-        var newMax = MathF.Max(max, blockMax);
-        scale = float.IsNegativeInfinity(max) ? 0f : MathF.Exp(max - newMax);
-        max = newMax;
-        TensorPrimitives.Subtract(row, newMax, row);
-        TensorPrimitives.Exp(row, row);
-    }
-
-    private static void ProjectTopK(
-        ReadOnlySpan<float> queries, int m, ReadOnlySpan<float> support, int n, int d, float temperature, int k, Span<float> destination)
-    {
-        var qb = Math.Min(QueryBlock, Math.Max(m, 1));
+        var backend = destination.Backend;
+        int m = queries.Dim(0), n = support.Dim(0), d = queries.Dim(1);
+        var qb = Math.Min(QueryBlock, m);
         var sb = Math.Min(SupportBlock, n);
-        var logits = ArrayPool<float>.Shared.Rent(qb * sb);
+        using var scope = new TensorScope(backend);
+        var supportHost = scope.DownloadArray(support); // (N, D) the k chosen rows of each query are summed on the host
+        var logits = scope.Allocate(qb * sb);
+        var norms = scope.Allocate(qb);
+        var logitsHost = ArrayPool<float>.Shared.Rent(qb * sb);
+        var output = new float[qb * d];     // (qb, d) one block of projected rows
         var heapValues = new float[qb * k]; // (qb, k) min-heaps of the best logits so far
         var heapIndices = new int[qb * k];  // (qb, k) their support rows
         var heapCounts = new int[qb];
@@ -244,15 +259,17 @@ public static class SupportSetProjection
             for (var q0 = 0; q0 < m; q0 += qb)
             {
                 var mb = Math.Min(qb, m - q0);
-                var qBlock = queries.Slice(q0 * d, mb * d);
+                var qBlock = queries.View((long)q0 * d, mb, d);
                 Array.Clear(heapCounts);
                 for (var s0 = 0; s0 < n; s0 += sb)
                 {
                     var nb = Math.Min(sb, n - s0);
-                    Gemm.Multiply(false, true, mb, nb, d, 1f / temperature, qBlock, d, support.Slice(s0 * d, nb * d), d, 0f, logits, nb);
+                    var block = logits.View(0, mb, nb);
+                    backend.MatMul(block, qBlock, false, support.View((long)s0 * d, nb, d), true, alpha: 1f / temperature);
+                    backend.Download(logitsHost.AsSpan(0, mb * nb), block);
                     for (var r = 0; r < mb; r++)
                     {
-                        var row = logits.AsSpan(r * nb, nb);
+                        var row = logitsHost.AsSpan(r * nb, nb);
                         var values = heapValues.AsSpan(r * k, k);
                         var indices = heapIndices.AsSpan(r * k, k);
                         for (var j = 0; j < nb; j++)
@@ -267,20 +284,22 @@ public static class SupportSetProjection
                     var values = heapValues.AsSpan(r * k, k);
                     var indices = heapIndices.AsSpan(r * k, k);
                     TensorPrimitives.SoftMax(values, weights);
-                    var output = destination.Slice((q0 + r) * d, d);
-                    output.Clear();
+                    var row = output.AsSpan(r * d, d);
+                    row.Clear();
                     for (var j = 0; j < k; j++)
                     {
-                        TensorPrimitives.MultiplyAdd(support.Slice(indices[j] * d, d), weights[j], output, output);
+                        TensorPrimitives.MultiplyAdd(supportHost.AsSpan(indices[j] * d, d), weights[j], row, row);
                     }
                 }
 
-                NormalizeRows(destination.Slice(q0 * d, mb * d), mb, d);
+                var projected = destination.View((long)q0 * d, mb, d);
+                backend.Upload(projected, output.AsSpan(0, mb * d));
+                backend.L2NormalizeForward(projected, norms.View(0, mb), projected, L2Normalize.DefaultEpsilon);
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(logits);
+            ArrayPool<float>.Shared.Return(logitsHost);
         }
     }
 
@@ -339,18 +358,5 @@ public static class SupportSetProjection
 
         values[i] = value;
         indices[i] = index;
-    }
-
-    private static void NormalizeRows(Span<float> rows, int count, int d)
-    {
-        for (var r = 0; r < count; r++)
-        {
-            var row = rows.Slice(r * d, d);
-            var norm = TensorPrimitives.Norm(row);
-            if (norm > 0f)
-            {
-                TensorPrimitives.Multiply(row, 1f / norm, row);
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using CrossModal.Abstractions;
 using CrossModal.Bridging.Internal;
+using CrossModal.Tensors;
 
 namespace CrossModal.Bridging;
 
@@ -13,9 +14,10 @@ internal sealed class SupportSetProjectionBridge : BridgeBase<SupportSetProjecti
     public const string StrategyName = "support_set_projection";
 
     private EmbeddingMatrix? _support; // (N, D) normalised support texts
+    private Tensor? _supportTensor;    // the same rows on the backend, uploaded once
 
-    public SupportSetProjectionBridge(SupportSetProjectionOptions options)
-        : base(options)
+    public SupportSetProjectionBridge(SupportSetProjectionOptions options, IComputeBackend? backend = null)
+        : base(options, backend)
     {
     }
 
@@ -26,22 +28,51 @@ internal sealed class SupportSetProjectionBridge : BridgeBase<SupportSetProjecti
     protected override void FitCore(BridgeFitData data)
     {
         var support = Require(data.SupportTexts, "SupportTexts", "(the text support set to project onto)");
-        _support = EmbeddingOps.Normalized(support);
+        var tensor = Backend.Allocate(support.Rows, support.Dimension);
+        Backend.Upload(tensor, support.Span);
+        using (var scope = new TensorScope(Backend))
+        {
+            scope.NormalizeRows(tensor);
+            _support = scope.Download(tensor);
+        }
+
+        ReleaseSupportTensor();
+        _supportTensor = tensor;
         Dimension = support.Dimension;
     }
 
-    protected override EmbeddingMatrix TrainingCore(EmbeddingMatrix texts, Random rng) =>
-        Options.ProjectTrainingTexts ? Project(texts) : EmbeddingOps.Normalized(texts);
+    protected override EmbeddingMatrix TrainingCore(EmbeddingMatrix texts, Random rng)
+    {
+        if (Options.ProjectTrainingTexts)
+        {
+            return Project(texts);
+        }
+
+        using var scope = new TensorScope(Backend);
+        return scope.Download(scope.UploadNormalized(texts));
+    }
 
     protected override EmbeddingMatrix InferenceCore(EmbeddingMatrix images) => Project(images);
 
     private EmbeddingMatrix Project(EmbeddingMatrix queries)
     {
-        var normalized = EmbeddingOps.Normalized(queries);
-        var result = new EmbeddingMatrix(queries.Rows, Dimension);
-        SupportSetProjection.Project(
-            normalized.Span, queries.Rows, _support!.Span, _support.Rows, Dimension, (float)Options.Temperature, Options.TopK, result.Span);
-        return result;
+        if (_supportTensor is null)
+        {
+            _supportTensor = Backend.Allocate(_support!.Rows, Dimension);
+            Backend.Upload(_supportTensor, _support.Span);
+        }
+
+        using var scope = new TensorScope(Backend);
+        var normalized = scope.UploadNormalized(queries);
+        var result = scope.Allocate(queries.Rows, Dimension);
+        SupportSetProjection.Project(result, normalized, _supportTensor, (float)Options.Temperature, Options.TopK);
+        return scope.Download(result);
+    }
+
+    private void ReleaseSupportTensor()
+    {
+        _supportTensor?.Storage.Dispose();
+        _supportTensor = null;
     }
 
     protected override void ExportCore(BridgeState state) =>
@@ -55,5 +86,6 @@ internal sealed class SupportSetProjectionBridge : BridgeBase<SupportSetProjecti
         }
 
         _support = new EmbeddingMatrix(ReadTensor(state, "support", (long)tensor.Shape[0] * dimension), tensor.Shape[0], dimension);
+        ReleaseSupportTensor();
     }
 }

@@ -13,6 +13,6 @@ public static class SupportSetProjectionPipelineBuilderExtensions
     public static BridgePipelineBuilder AddSupportSetProjection(this BridgePipelineBuilder builder, SupportSetProjectionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new SupportSetProjectionBridge(options ?? new SupportSetProjectionOptions()));
+        return builder.AddStrategy(options ?? new SupportSetProjectionOptions(), (o, backend) => new SupportSetProjectionBridge(o, backend));
     }
 }

@@ -1,6 +1,9 @@
 using System;
-using System.Numerics.Tensors;
+using System.Linq;
+using CrossModal.Bridging.Internal;
+using CrossModal.Tensors;
 using CrossModal.Tensors.Cpu;
+using CrossModal.Tensors.Cpu.Kernels;
 
 namespace CrossModal.Bridging;
 
@@ -17,134 +20,166 @@ namespace CrossModal.Bridging;
 /// </remarks>
 public static class SyntheticPairAlignment
 {
-    /// <summary>Runs the alignment on consecutive batches of pairs.</summary>
+    /// <summary>Runs the alignment on consecutive batches of pairs (host memory in and out).</summary>
+    /// <param name="destination">(n, D) aligned, L2-normalised features.</param>
     /// <param name="pseudoImages">(n, D) pseudo-image features, L2-normalised.</param>
     /// <param name="texts">(n, D) their texts' embeddings, L2-normalised; row i pairs with row i.</param>
     /// <param name="count">n.</param>
     /// <param name="dimension">D.</param>
     /// <param name="options">Steps, step size, temperature and batch size.</param>
-    /// <param name="destination">(n, D) aligned, L2-normalised features.</param>
+    /// <param name="backend">Where the work runs; <see cref="CpuBackend.Default"/> when null.</param>
     /// <returns>The loss summed over all batches before the first step (index 0) and after each step.</returns>
     public static double[] Align(
-        ReadOnlySpan<float> pseudoImages, ReadOnlySpan<float> texts, int count, int dimension,
-        SyntheticPairAlignmentOptions options, Span<float> destination)
+        Span<float> destination, ReadOnlySpan<float> pseudoImages, ReadOnlySpan<float> texts, int count, int dimension,
+        SyntheticPairAlignmentOptions options, IComputeBackend? backend = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
-        var total = (long)count * dimension;
-        if (pseudoImages.Length < total || texts.Length < total || destination.Length < total)
+        var total = count * dimension;
+        if (pseudoImages.Length < (long)count * dimension || texts.Length < (long)count * dimension || destination.Length < (long)count * dimension)
         {
             throw new ArgumentException($"pseudoImages, texts and destination must each hold {count} × {dimension} values.");
         }
 
-        pseudoImages[..(int)total].CopyTo(destination);
+        if (count == 0)
+        {
+            return new double[options.Steps + 1];
+        }
+
+        using var scope = new TensorScope(backend ?? CpuBackend.Default);
+        var v = scope.Upload(pseudoImages[..total], count, dimension);
+        var t = scope.Upload(texts[..total], count, dimension);
+        var aligned = scope.Allocate(count, dimension);
+        var losses = Align(aligned, v, t, options);
+        scope.Backend.Download(destination[..total], aligned);
+        return losses;
+    }
+
+    /// <summary>Runs the alignment on consecutive batches of pairs, all on the tensors' backend.</summary>
+    /// <param name="destination">(n, D) aligned, L2-normalised features; may be <paramref name="pseudoImages"/>.</param>
+    /// <param name="pseudoImages">(n, D) pseudo-image features, L2-normalised.</param>
+    /// <param name="texts">(n, D) their texts' embeddings, L2-normalised; row i pairs with row i.</param>
+    /// <param name="options">Steps, step size, temperature and batch size.</param>
+    /// <returns>The loss summed over all batches before the first step (index 0) and after each step.</returns>
+    public static double[] Align(Tensor destination, Tensor pseudoImages, Tensor texts, SyntheticPairAlignmentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(pseudoImages);
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (pseudoImages.Rank != 2 || !pseudoImages.Shape.SequenceEqual(texts.Shape) || !pseudoImages.Shape.SequenceEqual(destination.Shape))
+        {
+            throw new ArgumentException($"pseudoImages, texts and destination must be (n, D) of one shape; got {pseudoImages}, {texts}, {destination}.");
+        }
+
+        var backend = destination.Backend;
+        int count = pseudoImages.Dim(0), dimension = pseudoImages.Dim(1);
         var losses = new double[options.Steps + 1];
-        var b = Math.Min(options.BatchSize, Math.Max(count, 1));
-        var logits = new float[b * b];   // (b, b) S, then ∂L/∂S
-        var columns = new float[b * b];  // (b, b) column softmax Q
-        var gradient = new float[b * dimension]; // (b, D) ∂L/∂V
+        if (count == 0)
+        {
+            return losses;
+        }
+
+        backend.Copy(destination: destination, source: pseudoImages);
+        var b = Math.Min(options.BatchSize, count);
+        using var scope = new TensorScope(backend);
+        var scratch = new LossScratch(scope, b, dimension);
+        var gradient = scope.Allocate(b * dimension); // (b, D) ∂L/∂V
+        var norms = scope.Allocate(b);
         var tau = (float)options.Temperature;
         for (var start = 0; start < count; start += b)
         {
             var rows = Math.Min(b, count - start);
-            var v = destination.Slice(start * dimension, rows * dimension);
-            var t = texts.Slice(start * dimension, rows * dimension);
+            var v = destination.View((long)start * dimension, rows, dimension);
+            var t = texts.View((long)start * dimension, rows, dimension);
+            var g = gradient.View(0, rows, dimension);
             for (var step = 0; step <= options.Steps; step++)
             {
-                losses[step] += LossAndGradient(v, t, rows, dimension, tau, logits, columns, gradient);
+                losses[step] += LossAndGradient(g, v, t, tau, scratch);
                 if (step == options.Steps)
                 {
                     break;
                 }
 
-                TensorPrimitives.MultiplyAdd(gradient.AsSpan(0, rows * dimension), (float)-options.StepSize, v, v);
-                for (var r = 0; r < rows; r++)
-                {
-                    var row = v.Slice(r * dimension, dimension);
-                    var norm = TensorPrimitives.Norm(row);
-                    if (norm > 0f)
-                    {
-                        TensorPrimitives.Multiply(row, 1f / norm, row);
-                    }
-                }
+                backend.Axpy(v, (float)-options.StepSize, g);
+                backend.L2NormalizeForward(v, norms.View(0, rows), v, L2Normalize.DefaultEpsilon);
             }
         }
 
         return losses;
     }
 
-    /// <summary>The symmetric InfoNCE loss of one batch and its gradient with respect to V.</summary>
-    /// <param name="v">(b, D) features.</param>
-    /// <param name="t">(b, D) texts.</param>
-    /// <param name="b">Batch size.</param>
-    /// <param name="d">D.</param>
-    /// <param name="tau">Temperature τ.</param>
-    /// <param name="logits">Scratch of at least b·b.</param>
-    /// <param name="columns">Scratch of at least b·b.</param>
-    /// <param name="gradient">(b, D) ∂L/∂V.</param>
-    /// <returns>L = Σ_i ½(−log P_ii − log Q_ii).</returns>
-    internal static double LossAndGradient(
-        ReadOnlySpan<float> v, ReadOnlySpan<float> t, int b, int d, float tau,
-        Span<float> logits, Span<float> columns, Span<float> gradient)
+    /// <summary>Backend buffers of the loss of one batch of at most b pairs.</summary>
+    internal sealed class LossScratch
     {
-        var s = logits[..(b * b)];
-        var q = columns[..(b * b)];
-        Gemm.Multiply(false, true, b, b, d, 1f / tau, v, d, t, d, 0f, s, b);
-
-        // Column softmax Q first (it needs the raw logits), written row-major like S.
-        var loss = 0.0;
-        for (var j = 0; j < b; j++)
+        public LossScratch(TensorScope scope, int b, int d)
         {
-            var max = float.NegativeInfinity;
-            for (var i = 0; i < b; i++)
-            {
-                max = MathF.Max(max, s[i * b + j]);
-            }
-
-            var sum = 0.0;
-            for (var i = 0; i < b; i++)
-            {
-                var e = MathF.Exp(s[i * b + j] - max);
-                q[i * b + j] = e;
-                sum += e;
-            }
-
-            loss -= 0.5 * (s[j * b + j] - max - Math.Log(sum));
-            var inv = (float)(1.0 / sum);
-            for (var i = 0; i < b; i++)
-            {
-                q[i * b + j] *= inv;
-            }
+            Scaled = scope.Allocate(b * d);
+            Logits = scope.Allocate(b * b);
+            DLogits = scope.Allocate(b * b);
+            RowLogSumExp = scope.Allocate(b);
+            ColumnLogSumExp = scope.Allocate(b);
+            DText = scope.Allocate(b * d);
+            LogScale = scope.Allocate(1); // log 1: the temperature is folded into the scaled features instead
+            DLogScale = scope.Allocate(1);
         }
 
-        // Row softmax P in place of S, then ∂L/∂S = ½(P − I) + ½(Q − I).
-        for (var i = 0; i < b; i++)
-        {
-            var row = s.Slice(i * b, b);
-            var max = TensorPrimitives.Max(row);
-            var logSum = max + MathF.Log(SumExp(row, max));
-            loss -= 0.5 * (row[i] - logSum);
-            TensorPrimitives.SoftMax(row, row);
-            TensorPrimitives.Add(row, q.Slice(i * b, b), row);
-            TensorPrimitives.Multiply(row, 0.5f, row);
-            row[i] -= 1f;
-        }
+        public Tensor Scaled { get; }          // (b, D) V/τ
 
-        // ∂L/∂V (b, D) = (1/τ)·∂L/∂S (b, b) · T (b, D)
-        Gemm.Multiply(false, false, b, d, b, 1f / tau, s, b, t, d, 0f, gradient, d);
-        return loss;
+        public Tensor Logits { get; }          // (b, b) S = (V/τ)·Tᵀ
+
+        public Tensor DLogits { get; }         // (b, b) ∂L/∂S
+
+        public Tensor RowLogSumExp { get; }    // (b)
+
+        public Tensor ColumnLogSumExp { get; } // (b)
+
+        public Tensor DText { get; }           // (b, D) ∂L/∂T, not used
+
+        public Tensor LogScale { get; }        // (1) 0
+
+        public Tensor DLogScale { get; }       // (1) not used
     }
 
-    private static float SumExp(ReadOnlySpan<float> row, float max)
+    /// <summary>
+    /// The symmetric InfoNCE loss of one batch and its gradient with respect to V, by the backend's CLIP loss
+    /// (<see cref="IComputeBackend.ContrastiveLossForward"/>) on V/τ with logit scale 1: its mean over the b rows times b
+    /// is the summed loss, and its gradient with respect to V/τ, divided by τ, is ∂L/∂V.
+    /// </summary>
+    /// <param name="gradient">(b, D) written: ∂L/∂V.</param>
+    /// <param name="v">(b, D) features.</param>
+    /// <param name="t">(b, D) texts.</param>
+    /// <param name="tau">Temperature τ.</param>
+    /// <param name="scratch">Buffers for at least b rows.</param>
+    /// <returns>L = Σ_i ½(−log P_ii − log Q_ii).</returns>
+    internal static double LossAndGradient(Tensor gradient, Tensor v, Tensor t, float tau, LossScratch scratch)
     {
-        var sum = 0f;
-        foreach (var x in row)
-        {
-            sum += MathF.Exp(x - max);
-        }
+        var backend = gradient.Backend;
+        int b = v.Dim(0), d = v.Dim(1);
+        var scaled = scratch.Scaled.View(0, b, d);
+        var logits = scratch.Logits.View(0, b, b);
+        var dLogits = scratch.DLogits.View(0, b, b);
+        var rowLse = scratch.RowLogSumExp.View(0, b);
+        var columnLse = scratch.ColumnLogSumExp.View(0, b);
+        backend.Copy(destination: scaled, source: v);
+        backend.Scale(scaled, 1f / tau);
+        var mean = backend.ContrastiveLossForward(logits, rowLse, columnLse, scaled, t, scratch.LogScale);
+        backend.ContrastiveLossBackward(
+            gradient, scratch.DText.View(0, b, d), scratch.DLogScale, dLogits, logits, rowLse, columnLse, scaled, t, scratch.LogScale, dLoss: b);
+        backend.Scale(gradient, 1f / tau);
+        return (double)mean * b;
+    }
 
-        return sum;
+    /// <summary>The loss and gradient of one batch in host memory (for tests): see the tensor overload.</summary>
+    internal static double LossAndGradient(ReadOnlySpan<float> v, ReadOnlySpan<float> t, int b, int d, float tau, Span<float> gradient)
+    {
+        using var scope = new TensorScope(CpuBackend.Default);
+        var g = scope.Allocate(b, d);
+        var loss = LossAndGradient(g, scope.Upload(v[..(b * d)], b, d), scope.Upload(t[..(b * d)], b, d), tau, new LossScratch(scope, b, d));
+        scope.Backend.Download(gradient[..(b * d)], g);
+        return loss;
     }
 }

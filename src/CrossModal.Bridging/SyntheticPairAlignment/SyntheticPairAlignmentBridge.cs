@@ -3,11 +3,12 @@ using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using CrossModal.Abstractions;
 using CrossModal.Bridging.Internal;
+using CrossModal.Tensors;
 
 namespace CrossModal.Bridging;
 
 /// <summary>
-/// SynTIC: fit aligns the pseudo-image features to their texts (<see cref="SyntheticPairAlignment.Align"/>) and
+/// SynTIC: fit aligns the pseudo-image features to their texts (<see cref="SyntheticPairAlignment.Align(Tensor, Tensor, Tensor, SyntheticPairAlignmentOptions)"/>) and
 /// projects them onto the text support set; those projected features are what the decoder trains on. Training
 /// therefore maps a text that is one of the fitted pseudo pairs' texts to its pair's projected feature, and any
 /// other text to its own projection; inference projects the image embedding.
@@ -19,10 +20,11 @@ internal sealed class SyntheticPairAlignmentBridge : BridgeBase<SyntheticPairAli
     private EmbeddingMatrix? _support;       // (N, D) normalised support texts
     private EmbeddingMatrix? _pairTexts;     // (P, D) normalised texts of the pseudo pairs
     private EmbeddingMatrix? _trainFeatures; // (P, D) aligned, projected pseudo-image features
+    private Tensor? _supportTensor;          // the support rows on the backend, uploaded on first use
     private Dictionary<int, List<int>> _lookup = new();
 
-    public SyntheticPairAlignmentBridge(SyntheticPairAlignmentOptions options)
-        : base(options)
+    public SyntheticPairAlignmentBridge(SyntheticPairAlignmentOptions options, IComputeBackend? backend = null)
+        : base(options, backend)
     {
     }
 
@@ -30,7 +32,7 @@ internal sealed class SyntheticPairAlignmentBridge : BridgeBase<SyntheticPairAli
 
     protected override string DisplayName => "SyntheticPairAlignment";
 
-    /// <summary>The loss history of the last fit (see <see cref="SyntheticPairAlignment.Align"/>).</summary>
+    /// <summary>The loss history of the last fit (see <see cref="SyntheticPairAlignment.Align(Tensor, Tensor, Tensor, SyntheticPairAlignmentOptions)"/>).</summary>
     public IReadOnlyList<double> AlignmentLosses { get; private set; } = System.Array.Empty<double>();
 
     protected override void FitCore(BridgeFitData data)
@@ -43,25 +45,33 @@ internal sealed class SyntheticPairAlignmentBridge : BridgeBase<SyntheticPairAli
             : Require(data.SupportTexts, "SupportTexts", "(the text support set)", pseudo.Dimension);
 
         var d = pseudo.Dimension;
-        var v = EmbeddingOps.Normalized(pseudo);
-        var t = EmbeddingOps.Normalized(texts);
-        var aligned = new EmbeddingMatrix(v.Rows, d);
-        AlignmentLosses = SyntheticPairAlignment.Align(v.Span, t.Span, v.Rows, d, Options, aligned.Span);
+        using var scope = new TensorScope(Backend);
+        var v = scope.UploadNormalized(pseudo);
+        var t = scope.UploadNormalized(texts);
+        var aligned = scope.Allocate(pseudo.Rows, d);
+        AlignmentLosses = SyntheticPairAlignment.Align(aligned, v, t, Options);
 
-        _support = EmbeddingOps.Normalized(support);
-        _pairTexts = t;
-        _trainFeatures = new EmbeddingMatrix(v.Rows, d);
-        SupportSetProjection.Project(
-            aligned.Span, aligned.Rows, _support.Span, _support.Rows, d, (float)Options.ProjectionTemperature, Options.ProjectionTopK,
-            _trainFeatures.Span);
+        var supportTensor = data.SupportTexts is null ? t : scope.UploadNormalized(support);
+        var projected = scope.Allocate(pseudo.Rows, d);
+        SupportSetProjection.Project(projected, aligned, supportTensor, (float)Options.ProjectionTemperature, Options.ProjectionTopK);
+        _support = scope.Download(supportTensor);
+        _pairTexts = scope.Download(t);
+        _trainFeatures = scope.Download(projected);
+        ReleaseSupportTensor();
         Dimension = d;
         BuildLookup();
     }
 
     protected override EmbeddingMatrix TrainingCore(EmbeddingMatrix texts, Random rng)
     {
-        var normalized = EmbeddingOps.Normalized(texts);
-        var result = Project(normalized);
+        EmbeddingMatrix normalized, result;
+        using (var scope = new TensorScope(Backend))
+        {
+            var rows = scope.UploadNormalized(texts);
+            normalized = scope.Download(rows);
+            result = Project(scope, rows);
+        }
+
         for (var i = 0; i < texts.Rows; i++)
         {
             var pair = FindPair(normalized.Row(i));
@@ -74,15 +84,30 @@ internal sealed class SyntheticPairAlignmentBridge : BridgeBase<SyntheticPairAli
         return result;
     }
 
-    protected override EmbeddingMatrix InferenceCore(EmbeddingMatrix images) => Project(EmbeddingOps.Normalized(images));
-
-    private EmbeddingMatrix Project(EmbeddingMatrix normalized)
+    protected override EmbeddingMatrix InferenceCore(EmbeddingMatrix images)
     {
-        var result = new EmbeddingMatrix(normalized.Rows, Dimension);
-        SupportSetProjection.Project(
-            normalized.Span, normalized.Rows, _support!.Span, _support.Rows, Dimension, (float)Options.ProjectionTemperature,
-            Options.ProjectionTopK, result.Span);
-        return result;
+        using var scope = new TensorScope(Backend);
+        return Project(scope, scope.UploadNormalized(images));
+    }
+
+    /// <summary>Projects normalised rows already on the backend onto the support set.</summary>
+    private EmbeddingMatrix Project(TensorScope scope, Tensor normalized)
+    {
+        if (_supportTensor is null)
+        {
+            _supportTensor = Backend.Allocate(_support!.Rows, Dimension);
+            Backend.Upload(_supportTensor, _support.Span);
+        }
+
+        var result = scope.Allocate(normalized.Dim(0), Dimension);
+        SupportSetProjection.Project(result, normalized, _supportTensor, (float)Options.ProjectionTemperature, Options.ProjectionTopK);
+        return scope.Download(result);
+    }
+
+    private void ReleaseSupportTensor()
+    {
+        _supportTensor?.Storage.Dispose();
+        _supportTensor = null;
     }
 
     private void BuildLookup()
@@ -136,6 +161,7 @@ internal sealed class SyntheticPairAlignmentBridge : BridgeBase<SyntheticPairAli
         _support = ReadMatrix(state, "support", dimension);
         _pairTexts = ReadMatrix(state, "pair_texts", dimension);
         _trainFeatures = ReadMatrix(state, "train_features", dimension);
+        ReleaseSupportTensor();
         if (_pairTexts.Rows != _trainFeatures.Rows)
         {
             throw new ArgumentException("The bridge state's 'pair_texts' and 'train_features' differ in rows.", nameof(state));

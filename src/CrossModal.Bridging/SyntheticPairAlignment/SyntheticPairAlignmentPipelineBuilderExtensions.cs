@@ -13,6 +13,6 @@ public static class SyntheticPairAlignmentPipelineBuilderExtensions
     public static BridgePipelineBuilder AddSyntheticPairAlignment(this BridgePipelineBuilder builder, SyntheticPairAlignmentOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddBridge(new SyntheticPairAlignmentBridge(options ?? new SyntheticPairAlignmentOptions()));
+        return builder.AddStrategy(options ?? new SyntheticPairAlignmentOptions(), (o, backend) => new SyntheticPairAlignmentBridge(o, backend));
     }
 }

@@ -26,7 +26,7 @@ internal static class BenchClipCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var iterations = new Option<int>("--iterations") { Description = "Timed batches per modality (after one warm-up batch).", DefaultValueFactory = _ => 5 };
         var command = new Command("clip", "Measure CLIP ViT-B/32 image and text encoding throughput (random weights).") { json, iterations };
-        command.SetAction(parse => CommandLineError.Run(() => Run(parse.GetValue(json), parse.GetValue(iterations))));
+        command.SetAction(parse => Run(parse.GetValue(json), parse.GetValue(iterations)));
         return command;
     }
 
@@ -40,7 +40,7 @@ internal static class BenchClipCommand
         var config = new ClipConfig(); // openai/clip-vit-base-patch32's shape
         Console.Error.WriteLine($"building a random {config} …");
         var model = new ClipModel(CpuBackend.Default, config);
-        model.Initialize(seed: 0);
+        model.ResetParameters(seed: 0);
         model.Eval();
 
         var rng = new Random(1);

@@ -15,7 +15,7 @@ namespace CrossModal.Cli.Commands;
 /// <summary><c>crossmodal bench gemm</c>: FMA peak, managed GEMM and OpenBLAS GFLOP/s.</summary>
 internal static class BenchGemmCommand
 {
-    /// <summary>The shapes the issue names: M×K×N (a square block, a batch of tokens, a transformer MLP layer).</summary>
+    /// <summary>The measured shapes M×K×N: a square block, a batch of tokens, a transformer MLP layer.</summary>
     private static readonly (int M, int K, int N)[] Shapes = [(512, 512, 512), (2048, 512, 512), (4096, 768, 3072)];
 
     private const int Repetitions = 7;
@@ -26,7 +26,7 @@ internal static class BenchGemmCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores)." };
         var command = new Command("gemm", "Measure fp32 FMA peak, the managed GEMM and OpenBLAS (if present).") { json, threads };
-        command.SetAction(parse => CommandLineError.Run(() => Run(parse.GetValue(json), parse.GetValue(threads))));
+        command.SetAction(parse => Run(parse.GetValue(json), parse.GetValue(threads)));
         return command;
     }
 

@@ -2,6 +2,7 @@ using System;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using CrossModal.Models.Language;
 using CrossModal.Tensors.Cpu;
 using CrossModal.Tensors.Nn;
 using CrossModal.Tensors.Optim;
@@ -28,7 +29,7 @@ internal static class BenchTrainCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 3 };
         var command = new Command("train", "Measure training throughput (tokens/s) of a 4-layer GPT-2-style decoder.") { json, steps, warmup };
-        command.SetAction(parse => CommandLineError.Run(() =>
+        command.SetAction(parse =>
         {
             var timed = parse.GetValue(steps);
             var untimed = parse.GetValue(warmup);
@@ -57,7 +58,7 @@ internal static class BenchTrainCommand
             }
 
             return 0;
-        }));
+        });
         return command;
     }
 
@@ -71,7 +72,7 @@ internal static class BenchTrainCommand
             Layers = Layers,
             Heads = Heads,
         });
-        model.InitializeParameters(seed: 1234);
+        model.ResetParameters(seed: 1234);
         var optimizer = new AdamW(model.Parameters(), new AdamWOptions { LearningRate = 3e-4f, WeightDecay = 0.1f });
         var rng = new Random(42);
         var tokens = new int[Batch * Context];

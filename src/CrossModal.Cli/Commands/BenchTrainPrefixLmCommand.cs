@@ -31,7 +31,7 @@ internal static class BenchTrainPrefixLmCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
         var command = new Command("train-prefix-lm", "Measure the training throughput (tokens/s) of the full prefix-LM captioner step.") { json, steps, warmup };
-        command.SetAction(parse => CommandLineError.Run(() =>
+        command.SetAction(parse =>
         {
             var timed = parse.GetValue(steps);
             var untimed = parse.GetValue(warmup);
@@ -48,21 +48,21 @@ internal static class BenchTrainPrefixLmCommand
                 : string.Create(CultureInfo.InvariantCulture,
                     $"prefix-LM training step (MLP mapper {Embedding}→{Prefix}×{Width}, L={Layers}, C={Width}, NH={Heads}, V={Vocabulary}, T={sequence}, B={Batch}), {Environment.ProcessorCount} threads: {tokensPerSecond:0.0} tokens/s ({Batch * sequence / tokensPerSecond * 1000:0.0} ms/step)"));
             return 0;
-        }));
+        });
         return command;
     }
 
     private static double Run(int steps, int warmup)
     {
-        var spec = new PrefixLanguageModelSpec
+        var modelOptions = new PrefixLanguageModelOptions
         {
-            Mapper = MlpMapper.KindName,
+            Mapper = PrefixMapperKind.Mlp,
             EmbeddingDimension = Embedding,
             PrefixLength = Prefix,
             Decoder = new Gpt2DecoderOptions { VocabularySize = Vocabulary, Context = Prefix + CaptionSlots, Width = Width, Layers = Layers, Heads = Heads },
         };
-        var model = spec.Build(CpuBackend.Default);
-        model.InitializeParameters(1234);
+        var model = new PrefixLanguageModel(CpuBackend.Default, modelOptions);
+        model.ResetParameters(1234);
         var parameters = model.TrainableParameters();
         var optimizer = new AdamW(parameters, new AdamWOptions { LearningRate = 1e-3f });
         var rng = new Random(42);
@@ -83,7 +83,7 @@ internal static class BenchTrainPrefixLmCommand
 
         for (var i = 0; i < targets.Length; i++)
         {
-            // Prefix positions (but the last) are not scored, as in TextOnlyCaptionTrainer.
+            // Prefix positions (but the last) are not scored, as in CaptionTrainer.
             targets[i] = i % (Prefix + CaptionSlots) < Prefix - 1 ? -100 : rng.Next(Vocabulary);
         }
 

@@ -18,7 +18,7 @@ internal static class CaptionCommand
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per caption (0: as many as the model's context allows, at most 30)." };
         var json = new Option<bool>("--json") { Description = "Print a JSON array of strings on stdout." };
         var command = new Command("caption", "Caption images given as embeddings (the model's bridge is applied first).") { model, images, beam, maxTokens, json };
-        command.SetAction(parse => CommandLineError.Run(() =>
+        command.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
             if (!System.IO.File.Exists(path))
@@ -60,7 +60,7 @@ internal static class CaptionCommand
             }
 
             return 0;
-        }));
+        });
         return command;
     }
 }

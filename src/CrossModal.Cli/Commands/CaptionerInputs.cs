@@ -46,16 +46,25 @@ internal static class CaptionerInputs
         }
 
         var matrix = new EmbeddingMatrix(array.Data, array.Shape[0], array.Shape[1]);
-        matrix.EnsureFinite(option);
+        try
+        {
+            matrix.EnsureFinite(option);
+        }
+        catch (ArgumentException e)
+        {
+            // A NaN or infinity in the file is bad file contents, not a bad argument.
+            throw new InvalidDataException($"{option}: '{path}': {e.Message.Split(" (Parameter")[0]}", e);
+        }
+
         return matrix;
     }
 
     /// <summary>The tokenizer named by <c>--tokenizer</c>.</summary>
-    public static ITokenizer Tokenizer(string name, IReadOnlyList<string> captions) => name.ToLowerInvariant() switch
+    public static ITokenizer Tokenizer(string name, IReadOnlyList<string> captions)
     {
-        "word" => WordTokenizer.Build(captions),
-        "gpt2" => Gpt2Tokenizer.Shared,
-        "clip" => ClipTokenizer.Shared,
-        _ => throw new CommandLineError($"--tokenizer: unknown tokenizer '{name}'; expected word, gpt2 or clip."),
-    };
+        var lower = name.ToLowerInvariant();
+        return lower == TokenizerRegistry.Word ? WordTokenizer.Build(captions)
+            : TokenizerRegistry.TryGetPretrained(lower, out var pretrained) ? pretrained
+            : throw new CommandLineError($"--tokenizer: unknown tokenizer '{name}'; expected word, gpt2 or clip.");
+    }
 }

@@ -34,13 +34,13 @@ internal static class EncodeCommand
         var output = new Option<string>("--out") { Description = "Output .npy path; the input list goes to the same path with .json.", Required = true };
         var batch = new Option<int>("--batch") { Description = "Inputs per forward pass.", DefaultValueFactory = _ => 32 };
         var command = new Command("encode", "Embed texts or images with a CLIP model into an .npy matrix.") { model, text, images, output, batch };
-        command.SetAction(parse => CommandLineError.Run(() => Run(
+        command.SetAction(parse => Run(
             parse.GetValue(model)!,
             parse.GetValue(text),
             parse.GetValue(images) ?? [],
             parse.GetValue(output)!,
             parse.GetValue(batch),
-            Console.Error)));
+            Console.Error));
         return command;
     }
 
@@ -82,7 +82,7 @@ internal static class EncodeCommand
             throw new CommandLineError(textFile is not null ? $"--text file '{textFile}' holds no lines" : "--images names no image files");
         }
 
-        var clip = ClipCheckpoint.Load(modelDirectory);
+        var clip = ClipModel.Load(modelDirectory);
         clip.EncodeBatchSize = batch;
         clip.NormalizeEmbeddings = true;
         var result = new float[inputs.Count * clip.Dimension];

@@ -34,7 +34,7 @@ internal static class GapCommand
         {
             npy, images, texts, bridge, seed, json,
         };
-        command.SetAction(parse => CommandLineError.Run(() =>
+        command.SetAction(parse =>
         {
             var (v, t, source) = Load(parse.GetValue(npy), parse.GetValue(images), parse.GetValue(texts));
             var bridgeName = parse.GetValue(bridge);
@@ -68,7 +68,7 @@ internal static class GapCommand
             }
 
             return 0;
-        }));
+        });
         return command;
     }
 

@@ -29,11 +29,11 @@ internal static class ScoreCommand
         {
             refs, cands, tokenize, json,
         };
-        command.SetAction(parse => CommandLineError.Run(() => Run(
+        command.SetAction(parse => Run(
             parse.GetValue(refs) ?? throw new CommandLineError("--refs REFS.json is required."),
             parse.GetValue(cands) ?? throw new CommandLineError("--cands CANDS.json is required."),
             parse.GetValue(tokenize) ?? "ptb",
-            parse.GetValue(json))));
+            parse.GetValue(json)));
         return command;
     }
 
@@ -46,8 +46,8 @@ internal static class ScoreCommand
             _ => throw new CommandLineError($"--tokenize must be 'none' or 'ptb', not '{tokenizeName}'."),
         };
 
-        var references = ReadReferences(refsPath);
-        var candidates = ReadCandidates(candsPath);
+        var references = ReadStrings(refsPath, ReadReferences);
+        var candidates = ReadStrings(candsPath, ReadCandidates);
         foreach (var id in references.Keys)
         {
             if (!candidates.ContainsKey(id))
@@ -184,6 +184,23 @@ internal static class ScoreCommand
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Runs a reader over <paramref name="path"/>. JsonDocument checks structure, not string contents: invalid UTF-8
+    /// or an unpaired surrogate escape in an id or caption only fails (with InvalidOperationException) when the
+    /// string is read, and that is a bad file, not a defect.
+    /// </summary>
+    private static T ReadStrings<T>(string path, Func<string, T> read)
+    {
+        try
+        {
+            return read(path);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"{path}: an image id or caption is not valid Unicode text ({e.Message})", e);
+        }
     }
 
     private static JsonDocument Parse(string path)

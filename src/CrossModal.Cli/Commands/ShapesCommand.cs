@@ -30,7 +30,7 @@ internal static class ShapesCommand
         {
             outDir, count, style, seed, size, json,
         };
-        command.SetAction(parse => CommandLineError.Run(() =>
+        command.SetAction(parse =>
         {
             string styleName = parse.GetValue(style) ?? "photo";
             RenderStyle renderStyle = styleName switch
@@ -70,7 +70,7 @@ internal static class ShapesCommand
             }
 
             return 0;
-        }));
+        });
         return command;
     }
 }

@@ -17,14 +17,17 @@ internal static class ShapesExperimentCommand
     /// <summary>Gives the <c>shapes</c> command the experiment's options and action (its subcommands stay).</summary>
     public static Command Configure(Command command)
     {
-        var output = new Option<string>("--out") { Description = "Output folder (results.md, results.json, SVG plots, PNG photos, safetensors models).", DefaultValueFactory = _ => Path.Combine("out", "shapes") };
+        var output = new Option<string>("--out") { Description = "Output folder (results.md, results.json, SVG and PNG plots, PNG photos, safetensors models).", DefaultValueFactory = _ => Path.Combine("out", "shapes") };
         var seeds = new Option<int?>("--seeds") { Description = "Captioner seeds per system (default 3; 1 with --quick)." };
         var quick = new Option<bool>("--quick") { Description = "A small world, one seed, short budgets (about 2 minutes)." };
-        var json = new Option<bool>("--json") { Description = "Print {\"strategies\": {…}, \"gap\": {…}} on stdout." };
+        var json = new Option<bool>("--json") { Description = "Print {\"strategies\": {…}, \"retrieval_ceiling\": {…}, \"differences_to_c1\": {…}, \"gap\": {…}, \"gap_study\": […], …} on stdout." };
+        var worlds = new Option<int?>("--worlds") { Description = "Repeat the whole run (world, CLIP, captioners) over N world seeds (the world seed, +1, …) and pool them (default 1)." };
+        var gapStudy = new Option<string?>("--gap-study") { Description = "Gap study arms: 'none', 'emulated' (shift the trained CLIP's image embeddings; default with --quick) or 'full' (also CLIPs trained at other temperatures; default)." };
+        var resamples = new Option<int?>("--bootstrap-resamples") { Description = "Resamples of the paired bootstrap of each bridge's scene-F1 difference to C1 (default 2000; at least 100)." };
         var worldSeed = new Option<ulong?>("--world-seed") { Description = "Seed of the world (scenes, captions, renders); default 1." };
-        var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (default 100, CLIP's final value), or 'learned'." };
+        var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (e.g. 100, CLIP's final value), or 'learned' (the default)." };
         var split = new Option<string?>("--split") { Description = "Score on the 'test' photos (default) or the 'validation' photos (choose settings there, never on test)." };
-        var clipSteps = new Option<int?>("--clip-steps") { Description = "Contrastive training steps (default 800; 400 with --quick)." };
+        var clipSteps = new Option<int?>("--clip-steps") { Description = "Contrastive training steps (default 1500; 400 with --quick)." };
         var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner (default 600; 300 with --quick)." };
         command.Description = "ShapesWorld. Without a subcommand: run the experiment (train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos).";
         command.Options.Add(output);
@@ -36,7 +39,10 @@ internal static class ShapesExperimentCommand
         command.Options.Add(split);
         command.Options.Add(clipSteps);
         command.Options.Add(captionerSteps);
-        command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(CommandLineError.Run(() =>
+        command.Options.Add(worlds);
+        command.Options.Add(gapStudy);
+        command.Options.Add(resamples);
+        command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(new Func<int>(() =>
         {
             var options = parse.GetValue(quick) ? ShapesExperimentOptions.Quick() : ShapesExperimentOptions.Default();
             options.Seeds = Positive(parse.GetValue(seeds), "--seeds") ?? options.Seeds;
@@ -72,6 +78,23 @@ internal static class ShapesExperimentCommand
                 };
             }
 
+            options.Worlds = Positive(parse.GetValue(worlds), "--worlds") ?? options.Worlds;
+            if (parse.GetValue(resamples) is { } r)
+            {
+                options.BootstrapResamples = r >= 100 ? r : throw new CommandLineError($"--bootstrap-resamples must be at least 100 but is {r}.");
+            }
+
+            if (parse.GetValue(gapStudy) is { } gapText)
+            {
+                options.GapStudy = gapText.ToLowerInvariant() switch
+                {
+                    "none" => ShapesGapStudy.None,
+                    "emulated" => ShapesGapStudy.Emulated,
+                    "full" => ShapesGapStudy.Full,
+                    _ => throw new CommandLineError($"--gap-study must be 'none', 'emulated' or 'full' but is '{gapText}'."),
+                };
+            }
+
             options.ClipSteps = Positive(parse.GetValue(clipSteps), "--clip-steps") ?? options.ClipSteps;
             options.CaptionerSteps = Positive(parse.GetValue(captionerSteps), "--captioner-steps") ?? options.CaptionerSteps;
             var directory = parse.GetValue(output)!;
@@ -80,17 +103,17 @@ internal static class ShapesExperimentCommand
                 throw new CommandLineError($"--out: '{directory}' is a file; expected a folder.");
             }
 
-            ShapesExperimentResult? result = null;
+            ShapesStudy? result = null;
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
             console.Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .Start(context =>
                 {
-                    var total = options.ClipSteps + options.Seeds * ShapesExperiment.Systems.Count * options.CaptionerSteps;
+                    var total = options.Worlds * (options.ClipSteps + options.Seeds * ShapesExperiment.Systems.Count * options.CaptionerSteps);
                     var overall = context.AddTask("overall", maxValue: total);
                     var stage = context.AddTask("world");
-                    result = ShapesExperiment.Run(options, new Reporter(overall, stage, options.CaptionerSteps), cancellationToken: cancellationToken);
+                    result = ShapesExperiment.RunWorlds(options, new Reporter(overall, stage, options.CaptionerSteps), cancellationToken: cancellationToken);
                     overall.Value = overall.MaxValue;
                     stage.Value = stage.MaxValue;
                 });
@@ -103,14 +126,18 @@ internal static class ShapesExperimentCommand
             else
             {
                 Console.Out.Write(ShapesReportWriter.Table(result!));
-                var g = result!.Gap;
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"gap after the connect step: paired cosine {g.MeanPairedCosine:F3}, centroid distance {g.CentroidDistance:F3}, i→t R@1 {g.ImageToTextRecallAt1:F3}"));
+                foreach (var world in result!.Worlds)
+                {
+                    var g = world.Gap;
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"world {world.WorldSeed}: gap after the connect step: paired cosine {g.MeanPairedCosine:F3}, centroid distance {g.CentroidDistance:F3}, i→t R@1 {g.ImageToTextRecallAt1:F3}"));
+                }
+
                 Console.Out.WriteLine($"wrote {Path.Combine(directory, "results.md")}");
             }
 
             return 0;
-        })));
+        })()));
         return command;
     }
 
@@ -119,7 +146,8 @@ internal static class ShapesExperimentCommand
         : value;
 
     /// <summary>Moves the overall bar and the latest stage's bar. Captioners train concurrently, so reports arrive from
-    /// several threads: the overall bar counts CLIP steps plus, per captioner, its fraction done times the step budget.</summary>
+    /// several threads: the overall bar counts CLIP steps plus, per captioner, its fraction done times the step budget,
+    /// over every world (stages "world k/N: …"); the gap study's extra CLIPs and captioners move the stage bar only.</summary>
     private sealed class Reporter(ProgressTask overall, ProgressTask stage, int captionerSteps) : IProgress<TrainingProgress>
     {
         private readonly System.Threading.Lock _gate = new();
@@ -135,11 +163,14 @@ internal static class ShapesExperimentCommand
                 var loss = double.IsNaN(value.Loss) ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" loss {value.Loss:F3}");
                 stage.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{value.Stage} step {value.Step}/{value.TotalSteps}{loss}"));
                 double units;
-                if (value.Stage.StartsWith("clip", StringComparison.Ordinal))
+                var name = value.Stage.StartsWith("world ", StringComparison.Ordinal) && value.Stage.Contains(": ", StringComparison.Ordinal)
+                    ? value.Stage[(value.Stage.IndexOf(": ", StringComparison.Ordinal) + 2)..]
+                    : value.Stage;
+                if (name.StartsWith("clip", StringComparison.Ordinal))
                 {
                     units = value.Step;
                 }
-                else if (value.Stage.StartsWith("captioner", StringComparison.Ordinal) && value.TotalSteps > 0)
+                else if (name.StartsWith("captioner", StringComparison.Ordinal) && value.TotalSteps > 0)
                 {
                     units = (double)value.Step / value.TotalSteps * captionerSteps;
                 }

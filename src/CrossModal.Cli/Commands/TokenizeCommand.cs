@@ -25,19 +25,15 @@ internal static class TokenizeCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var command = new Command("tokenize", "Print the CLIP or GPT-2 token ids of texts.") { tokenizer, json, texts };
-        command.SetAction(parse => CommandLineError.Run(() => Run(parse.GetValue(tokenizer), parse.GetValue(json), parse.GetValue(texts) ?? [])));
+        command.SetAction(parse => Run(parse.GetValue(tokenizer), parse.GetValue(json), parse.GetValue(texts) ?? []));
         return command;
     }
 
     private static int Run(string? tokenizerName, bool json, string[] texts)
     {
-        ITokenizer tokenizer = tokenizerName switch
-        {
-            "clip" => ClipTokenizer.Shared,
-            "gpt2" => Gpt2Tokenizer.Shared,
-            null => throw new CommandLineError("--tokenizer clip|gpt2 is required."),
-            _ => throw new CommandLineError($"--tokenizer must be 'clip' or 'gpt2', not '{tokenizerName}'."),
-        };
+        ITokenizer tokenizer = tokenizerName is null ? throw new CommandLineError("--tokenizer clip|gpt2 is required.")
+            : TokenizerRegistry.TryGetPretrained(tokenizerName, out var pretrained) ? pretrained
+            : throw new CommandLineError($"--tokenizer must be 'clip' or 'gpt2', not '{tokenizerName}'.");
 
         IEnumerable<string> inputs = texts.Length > 0 ? texts : ReadLines(Console.In);
         if (json)

@@ -20,7 +20,8 @@ internal static class TrainCaptionerCommand
         var captions = new Option<string>("--captions") { Description = "Captions: COCO JSON, Flickr8k *.token.txt, or one per line.", Required = true };
         var textEmbeddings = new Option<string>("--text-embeddings") { Description = "(rows, D) float32 .npy; row i embeds caption i.", Required = true };
         var bridge = new Option<string>("--bridge") { Description = "c3|c1|c2-collapse|c2-noise|capdec|close-noise|close-linear|close-cov|decap|syntic.", DefaultValueFactory = _ => "c3" };
-        var imageEmbeddings = new Option<string?>("--image-embeddings") { Description = "(rows, D) .npy for bridges fitted on images (paired with the captions for close-*)." };
+        var imageEmbeddings = new Option<string?>("--image-embeddings") { Description = "(rows, D) .npy of real image embeddings: unpaired for c3/c2-collapse, row i paired with caption i for close-linear/close-cov." };
+        var pseudoImageEmbeddings = new Option<string?>("--pseudo-image-embeddings") { Description = "(rows, D) .npy for syntic: row i embeds a synthetic image generated from caption i (e.g. by a text-to-image model)." };
         var tokenizer = new Option<string>("--tokenizer") { Description = "word (a vocabulary built from the captions), gpt2 or clip.", DefaultValueFactory = _ => "word" };
         var mapper = new Option<string>("--mapper") { Description = "mlp, transformer or linear.", DefaultValueFactory = _ => "mlp" };
         var prefix = new Option<int>("--prefix-length") { Description = "Prefix vectors k.", DefaultValueFactory = _ => 4 };
@@ -38,100 +39,169 @@ internal static class TrainCaptionerCommand
         var json = new Option<bool>("--json") { Description = "Print a JSON summary on stdout." };
         var command = new Command("train-captioner", "Train a captioner on text alone: caption embeddings → bridge → mapper → decoder.")
         {
-            captions, textEmbeddings, bridge, imageEmbeddings, tokenizer, mapper, prefix, layers, width, heads, epochs, batch, lr, warmup,
+            captions, textEmbeddings, bridge, imageEmbeddings, pseudoImageEmbeddings, tokenizer, mapper, prefix, layers, width, heads, epochs, batch, lr, warmup,
             validation, patience, seed, output, json,
         };
-        command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(CommandLineError.Run(() =>
+        command.SetAction((parse, cancellationToken) =>
         {
-            var texts = CaptionerInputs.ReadCaptions(parse.GetValue(captions)!);
-            var embeddings = CaptionerInputs.ReadEmbeddings(parse.GetValue(textEmbeddings)!, "--text-embeddings");
-            if (embeddings.Rows != texts.Count)
-            {
-                throw new CommandLineError($"--text-embeddings: {embeddings.Rows} rows for {texts.Count} captions; row i must embed caption i.");
-            }
+            return System.Threading.Tasks.Task.FromResult(Train());
 
-            var images = parse.GetValue(imageEmbeddings) is { } imagePath ? CaptionerInputs.ReadEmbeddings(imagePath, "--image-embeddings") : null;
-            images?.EnsureDimension(embeddings.Dimension, "--image-embeddings");
-            var pipeline = BridgePresets.Create(BridgePresets.Parse(parse.GetValue(bridge)!));
-            pipeline.Fit(new BridgeFitData
+            int Train()
             {
-                UnpairedTexts = embeddings,
-                UnpairedImages = images,
-                SupportTexts = embeddings,
-                PairedTexts = images is not null && images.Rows == embeddings.Rows ? embeddings : null,
-                PairedImages = images is not null && images.Rows == embeddings.Rows ? images : null,
-            });
-            var tok = CaptionerInputs.Tokenizer(parse.GetValue(tokenizer)!, texts);
-            var longest = 1;
-            foreach (var text in texts)
-            {
-                longest = Math.Max(longest, tok.Encode(text).Length);
-            }
-
-            var k = parse.GetValue(mapper) == LinearMapper.KindName ? 1 : parse.GetValue(prefix);
-            var spec = new PrefixLanguageModelSpec
-            {
-                Mapper = parse.GetValue(mapper)!,
-                EmbeddingDimension = embeddings.Dimension,
-                PrefixLength = k,
-                Decoder = new Gpt2DecoderOptions
+                var texts = CaptionerInputs.ReadCaptions(parse.GetValue(captions)!);
+                var embeddings = CaptionerInputs.ReadEmbeddings(parse.GetValue(textEmbeddings)!, "--text-embeddings");
+                if (embeddings.Rows != texts.Count)
                 {
-                    VocabularySize = tok.VocabularySize,
-                    Context = k + Math.Min(longest, 64),
-                    Width = parse.GetValue(width),
-                    Layers = parse.GetValue(layers),
-                    Heads = parse.GetValue(heads),
-                },
-            };
-            var seedValue = parse.GetValue(seed);
-            var model = spec.Build(CpuBackend.Default);
-            model.InitializeParameters(seedValue);
-            var options = new TextOnlyCaptionTrainerOptions
-            {
-                Epochs = parse.GetValue(epochs),
-                BatchSize = parse.GetValue(batch),
-                LearningRate = parse.GetValue(lr),
-                WarmupSteps = parse.GetValue(warmup),
-                ValidationFraction = parse.GetValue(validation),
-                EarlyStoppingPatience = parse.GetValue(patience),
-                Seed = seedValue,
-                BestModelPath = parse.GetValue(output)!,
-            };
-            var trainer = new TextOnlyCaptionTrainer(model, spec, tok, pipeline, options);
-            CaptionTrainingResult? result = null;
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    var task = context.AddTask("training");
-                    result = trainer.Train(texts, embeddings, new Reporter(task), cancellationToken);
-                    task.Value = task.MaxValue;
-                });
-            var summary = new
-            {
-                model = options.BestModelPath,
-                captions = texts.Count,
-                steps = result!.Steps,
-                final_loss = result.StepLosses.Count > 0 ? result.StepLosses[^1] : double.NaN,
-                best_validation_loss = result.BestValidationLoss,
-                tokens_per_second = result.TokensPerSecond,
-                stopped_early = result.StoppedEarly,
-                cancelled = result.Cancelled,
-            };
-            if (parse.GetValue(json))
-            {
-                Console.Out.WriteLine(JsonSerializer.Serialize(summary, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
-            }
-            else
-            {
-                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"wrote {summary.model}: {summary.steps} steps, final loss {summary.final_loss:F4}, best validation loss {summary.best_validation_loss:F4}, {summary.tokens_per_second:F0} tokens/s"));
-            }
+                    throw new CommandLineError($"--text-embeddings: {embeddings.Rows} rows for {texts.Count} captions; row i must embed caption i.");
+                }
 
-            return result.Cancelled ? 130 : 0;
-        })));
+                var preset = ParseBridge(parse.GetValue(bridge)!);
+                var images = parse.GetValue(imageEmbeddings) is { } imagePath ? CaptionerInputs.ReadEmbeddings(imagePath, "--image-embeddings") : null;
+                var pseudoImages = parse.GetValue(pseudoImageEmbeddings) is { } pseudoPath ? CaptionerInputs.ReadEmbeddings(pseudoPath, "--pseudo-image-embeddings") : null;
+                var pipeline = BridgePresets.Create(preset);
+                pipeline.Fit(BridgeInputs(preset, parse.GetValue(bridge)!, embeddings, images, pseudoImages));
+                var tok = CaptionerInputs.Tokenizer(parse.GetValue(tokenizer)!, texts);
+                var longest = 1;
+                foreach (var text in texts)
+                {
+                    longest = Math.Max(longest, tok.Encode(text).Length);
+                }
+
+                var mapperName = parse.GetValue(mapper)!;
+                if (!PrefixMapperKinds.TryParse(mapperName, out var mapperKind))
+                {
+                    throw new CommandLineError($"--mapper: unknown mapper '{mapperName}'; expected mlp, transformer or linear.");
+                }
+
+                var k = mapperKind == PrefixMapperKind.Linear ? 1 : parse.GetValue(prefix);
+                var modelOptions = new PrefixLanguageModelOptions
+                {
+                    Mapper = mapperKind,
+                    EmbeddingDimension = embeddings.Dimension,
+                    PrefixLength = k,
+                    Decoder = new Gpt2DecoderOptions
+                    {
+                        VocabularySize = tok.VocabularySize,
+                        Context = k + Math.Min(longest, 64),
+                        Width = parse.GetValue(width),
+                        Layers = parse.GetValue(layers),
+                        Heads = parse.GetValue(heads),
+                    },
+                };
+                var seedValue = parse.GetValue(seed);
+                var model = new PrefixLanguageModel(CpuBackend.Default, modelOptions);
+                model.ResetParameters(seedValue);
+                var options = new CaptionTrainerOptions
+                {
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batch),
+                    LearningRate = parse.GetValue(lr),
+                    WarmupSteps = parse.GetValue(warmup),
+                    ValidationFraction = parse.GetValue(validation),
+                    EarlyStoppingPatience = parse.GetValue(patience),
+                    Seed = seedValue,
+                    BestModelPath = parse.GetValue(output)!,
+                };
+                var trainer = new CaptionTrainer(model, tok, pipeline, options);
+                CaptionTrainingResult? result = null;
+                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                console.Progress()
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                    .Start(context =>
+                    {
+                        var task = context.AddTask("training");
+                        result = trainer.Train(texts, embeddings, new Reporter(task), cancellationToken);
+                        task.Value = task.MaxValue;
+                    });
+                var summary = new
+                {
+                    model = options.BestModelPath,
+                    captions = texts.Count,
+                    steps = result!.Steps,
+                    final_loss = result.StepLosses.Count > 0 ? result.StepLosses[^1] : double.NaN,
+                    best_validation_loss = result.BestValidationLoss,
+                    tokens_per_second = result.TokensPerSecond,
+                    stopped_early = result.StoppedEarly,
+                    cancelled = result.Cancelled,
+                };
+                if (parse.GetValue(json))
+                {
+                    Console.Out.WriteLine(JsonSerializer.Serialize(summary, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+                }
+                else
+                {
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"wrote {summary.model}: {summary.steps} steps, final loss {summary.final_loss:F4}, best validation loss {summary.best_validation_loss:F4}, {summary.tokens_per_second:F0} tokens/s"));
+                }
+
+                return result.Cancelled ? 130 : 0;
+            }
+        });
         return command;
+    }
+
+    private static BridgePreset ParseBridge(string name)
+    {
+        try
+        {
+            return BridgePresets.Parse(name);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CommandLineError($"--bridge: unknown bridge '{name}'; expected c3, c1, c2-collapse, c2-noise, capdec, close-noise, close-linear, close-cov, decap or syntic.", e);
+        }
+    }
+
+    /// <summary>
+    /// The fit data of <paramref name="preset"/> from the command's embedding files, checked here so that a missing or
+    /// mismatched file is reported by its option rather than by the library's field names.
+    /// </summary>
+    private static BridgeFitData BridgeInputs(BridgePreset preset, string name, EmbeddingMatrix texts, EmbeddingMatrix? images, EmbeddingMatrix? pseudoImages)
+    {
+        images?.EnsureDimension(texts.Dimension, "--image-embeddings");
+        pseudoImages?.EnsureDimension(texts.Dimension, "--pseudo-image-embeddings");
+        var needsImages = preset is BridgePreset.C3 or BridgePreset.C2Collapse;
+        var needsPairedImages = preset is BridgePreset.CloseLinear or BridgePreset.CloseCovariance;
+        if ((needsImages || needsPairedImages) && images is null)
+        {
+            throw new CommandLineError(needsPairedImages
+                ? $"--bridge {name} fits on image–caption pairs: give --image-embeddings with row i embedding the image of caption i."
+                : $"--bridge {name} needs --image-embeddings (any image embeddings of the same CLIP) to estimate the image mean.");
+        }
+
+        if (needsPairedImages && images!.Rows != texts.Rows)
+        {
+            throw new CommandLineError($"--image-embeddings: {images.Rows} rows for {texts.Rows} captions; --bridge {name} needs row i to embed the image of caption i.");
+        }
+
+        if (preset == BridgePreset.SynTic)
+        {
+            if (pseudoImages is null)
+            {
+                throw new CommandLineError("--bridge syntic needs --pseudo-image-embeddings: row i embeds a synthetic image generated from caption i.");
+            }
+
+            if (pseudoImages.Rows != texts.Rows)
+            {
+                throw new CommandLineError($"--pseudo-image-embeddings: {pseudoImages.Rows} rows for {texts.Rows} captions; row i must embed the synthetic image of caption i.");
+            }
+        }
+        else if (pseudoImages is not null)
+        {
+            throw new CommandLineError($"--pseudo-image-embeddings is used by --bridge syntic only, not by --bridge {name}.");
+        }
+
+        var paired = images is not null && images.Rows == texts.Rows;
+        return new BridgeFitData
+        {
+            UnpairedTexts = texts,
+            UnpairedImages = images,
+            SupportTexts = texts,
+            PairedTexts = paired ? texts : null,
+            PairedImages = paired ? images : null,
+            PseudoImages = pseudoImages,
+            PseudoImageTexts = pseudoImages is null ? null : texts,
+        };
     }
 
     /// <summary>Moves the Spectre progress bar from the trainer's reports (called on the training thread).</summary>

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using CrossModal.Tensors;
 using CrossModal.Tensors.IO;
 using CrossModal.Tensors.Nn;
@@ -9,7 +10,8 @@ using CrossModal.Tensors.Nn;
 namespace CrossModal.Models.Captioning;
 
 /// <summary>
-/// Loads Hugging Face <c>GPT2LMHeadModel</c> (or <c>GPT2Model</c>) checkpoints: <c>config.json</c> and
+/// Hugging Face <c>GPT2LMHeadModel</c> (or <c>GPT2Model</c>) checkpoints, behind <see cref="Gpt2Decoder.Load"/> and
+/// <see cref="Gpt2Decoder.Save"/>: <c>config.json</c> and
 /// <c>model.safetensors</c>. GPT-2's projections are <c>Conv1D</c> layers whose weights are stored (in, out), the
 /// transpose of a Linear's (out, in) (<c>transformers/pytorch_utils.py</c>), so they are transposed on load. The LM head
 /// is tied to <c>transformer.wte.weight</c>; a stored <c>lm_head.weight</c> must equal it. The causal-mask buffers
@@ -31,9 +33,9 @@ public static class Gpt2Checkpoint
         {
             foreach (var name in names)
             {
-                if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number)
+                if (root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number))
                 {
-                    return value.GetInt32();
+                    return number;
                 }
             }
 
@@ -46,9 +48,9 @@ public static class Gpt2Checkpoint
             throw new InvalidDataException($"{path}: activation_function '{activation.GetString()}' is not supported; GPT-2 uses 'gelu_new' (tanh GELU).");
         }
 
-        if (root.TryGetProperty("n_inner", out var inner) && inner.ValueKind == JsonValueKind.Number && inner.GetInt32() != 4 * Required("n_embd"))
+        if (root.TryGetProperty("n_inner", out var inner) && inner.ValueKind == JsonValueKind.Number && !(inner.TryGetInt32(out var n) && n == 4 * Required("n_embd")))
         {
-            throw new InvalidDataException($"{path}: n_inner {inner.GetInt32()} is not supported; the MLP must be 4·n_embd wide.");
+            throw new InvalidDataException($"{path}: n_inner {inner} is not supported; the MLP must be 4·n_embd wide.");
         }
 
         var options = new Gpt2DecoderOptions
@@ -61,7 +63,9 @@ public static class Gpt2Checkpoint
         };
         if (root.TryGetProperty("layer_norm_epsilon", out var epsilon) && epsilon.ValueKind == JsonValueKind.Number)
         {
-            options.LayerNormEpsilon = epsilon.GetSingle();
+            options.LayerNormEpsilon = epsilon.TryGetSingle(out var e) && float.IsFinite(e) && e > 0
+                ? e
+                : throw new InvalidDataException($"{path}: layer_norm_epsilon {epsilon} is not a positive float32.");
         }
 
         try
@@ -76,13 +80,10 @@ public static class Gpt2Checkpoint
         return options;
     }
 
-    /// <summary>
-    /// Creates a decoder from a Hugging Face checkpoint: <paramref name="path"/> is a directory holding
-    /// <c>config.json</c> and <c>model.safetensors</c>, or the safetensors file itself with <c>config.json</c> beside it.
-    /// </summary>
-    /// <param name="backend">Where to put the weights.</param>
+    /// <summary>The implementation of <see cref="Gpt2Decoder.Load"/>.</summary>
     /// <param name="path">Directory or safetensors file.</param>
-    public static Gpt2Decoder Load(IComputeBackend backend, string path)
+    /// <param name="backend">Where to put the weights.</param>
+    internal static Gpt2Decoder Read(string path, IComputeBackend backend)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -95,15 +96,62 @@ public static class Gpt2Checkpoint
         }
 
         var decoder = new Gpt2Decoder(backend, ReadConfig(config));
-        LoadWeights(decoder, weights);
+        LoadWeights(weights, decoder);
         return decoder;
     }
 
-    /// <summary>Loads Hugging Face GPT-2 weights into an existing decoder of the same shape.</summary>
+    /// <summary>The implementation of <see cref="Gpt2Decoder.Save"/>: <c>config.json</c> and an F32 <c>model.safetensors</c>
+    /// in <c>GPT2LMHeadModel</c>'s layout (Conv1D weights stored (in, out); the tied LM head not stored, as
+    /// <c>save_pretrained</c> does), each written atomically.</summary>
+    /// <param name="directory">The folder; created if missing.</param>
     /// <param name="decoder">The decoder.</param>
+    internal static void Write(string directory, Gpt2Decoder decoder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(decoder);
+        var tensors = new Dictionary<string, HostArray>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in decoder.NamedParameters())
+        {
+            var values = parameter.Value.ToArray();
+            var shape = parameter.Value.Shape.ToArray();
+            if (IsConv1D(name))
+            {
+                // Linear weight (out, in) → Conv1D weight (in, out).
+                var stored = new float[values.Length];
+                Transpose(values, stored, shape[0], shape[1]);
+                (values, shape) = (stored, [shape[1], shape[0]]);
+            }
+
+            tensors[name] = new HostArray(shape, values);
+        }
+
+        var o = decoder.Options;
+        var config = new JsonObject
+        {
+            ["architectures"] = new JsonArray("GPT2LMHeadModel"),
+            ["model_type"] = "gpt2",
+            ["activation_function"] = "gelu_new",
+            ["vocab_size"] = o.VocabularySize,
+            ["n_positions"] = o.Context,
+            ["n_ctx"] = o.Context,
+            ["n_embd"] = o.Width,
+            ["n_layer"] = o.Layers,
+            ["n_head"] = o.Heads,
+            ["layer_norm_epsilon"] = o.LayerNormEpsilon,
+            ["resid_pdrop"] = o.Dropout,
+            ["tie_word_embeddings"] = true,
+        };
+        var json = config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        Directory.CreateDirectory(directory);
+        SafeTensorsFile.Write(Path.Combine(directory, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        AtomicFile.Write(Path.Combine(directory, "config.json"), stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(json)));
+    }
+
+    /// <summary>Loads Hugging Face GPT-2 weights into an existing decoder of the same shape.</summary>
     /// <param name="path">The safetensors file.</param>
+    /// <param name="decoder">The decoder.</param>
     /// <exception cref="InvalidDataException">A parameter is missing, has the wrong shape, or an extra tensor is unknown.</exception>
-    public static void LoadWeights(Gpt2Decoder decoder, string path)
+    public static void LoadWeights(string path, Gpt2Decoder decoder)
     {
         ArgumentNullException.ThrowIfNull(decoder);
         using var reader = SafeTensorsReader.Open(path);

@@ -1,4 +1,6 @@
 using System;
+using System.IO;
+using CrossModal.Models.Language;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Nn;
 
@@ -7,8 +9,9 @@ namespace CrossModal.Models.Captioning;
 /// <summary>
 /// A GPT-2-architecture causal decoder (Radford et al., 2019) that reads a sequence of <em>prefix vectors</em> followed
 /// by tokens, as ClipCap (Mokady et al., 2021) conditions GPT-2 on a mapped image or text embedding. Input and output
-/// embeddings are tied as in GPT-2. The layers are those of <see cref="TransformerLanguageModel"/>, registered under
-/// <c>transformer</c>, so parameter names are exactly Hugging Face <c>GPT2LMHeadModel</c>'s
+/// embeddings are tied as in GPT-2. The body is a <see cref="TransformerLanguageModel"/> registered under
+/// <c>transformer</c> and fed through its input-embeddings entry point; this class only lays out the prefix and the
+/// token embeddings and splits the gradient back. Parameter names are exactly Hugging Face <c>GPT2LMHeadModel</c>'s
 /// (<c>transformer.wte.weight</c>, <c>transformer.h.0.attn.c_attn.weight</c>, …; see <see cref="Gpt2Checkpoint"/>).
 /// </summary>
 /// <remarks>
@@ -18,13 +21,7 @@ namespace CrossModal.Models.Captioning;
 /// </remarks>
 public sealed class Gpt2Decoder : Module
 {
-    private readonly Parameter _positions;
     private Tensor? _input;
-    private Tensor? _hidden;
-    private Tensor? _logits;
-    private Tensor? _losses;
-    private Tensor? _logSumExp;
-    private Tensor? _dHidden;
     private Tensor? _dTokens;
     private Tensor? _dPrefix;
     private Tensor[] _prefixRowsIn = [];
@@ -35,15 +32,11 @@ public sealed class Gpt2Decoder : Module
     private Tensor[] _dTokenRows = [];
     private (Tensor?, Tensor?, Tensor?, int, int, int) _layoutKey;
     private (Tensor?, Tensor?, Tensor?, int, int, int) _gradientLayoutKey;
-    private int[] _targets = [];
     private int _batch;
     private int _prefixLength;
     private int _tokenTime;
-    private bool _lossReady;
-    private int _ignoreIndex;
-    private float _labelSmoothing;
 
-    /// <summary>Creates the decoder; call <see cref="Module.InitializeParameters"/> or load weights next.</summary>
+    /// <summary>Creates the decoder; call <see cref="Module.ResetParameters"/> or load weights next.</summary>
     /// <param name="backend">The compute backend.</param>
     /// <param name="options">Its shape.</param>
     public Gpt2Decoder(IComputeBackend backend, Gpt2DecoderOptions options)
@@ -62,8 +55,21 @@ public sealed class Gpt2Decoder : Module
             LayerNormEpsilon = options.LayerNormEpsilon,
             Dropout = options.Dropout,
         }));
-        _positions = Transformer.GetParameter("wpe.weight");
     }
+
+    /// <summary>
+    /// Loads a Hugging Face GPT-2 checkpoint: <paramref name="path"/> is a folder holding <c>config.json</c> and
+    /// <c>model.safetensors</c>, or the safetensors file itself with <c>config.json</c> beside it (see <see cref="Gpt2Checkpoint"/>).
+    /// </summary>
+    /// <param name="path">Folder or safetensors file.</param>
+    /// <param name="backend">Where to put the weights; the process-wide CPU backend by default.</param>
+    /// <exception cref="FileNotFoundException">The configuration or the weights are missing.</exception>
+    /// <exception cref="InvalidDataException">The files do not hold a GPT-2 checkpoint; the message names the file and what was expected.</exception>
+    public static Gpt2Decoder Load(string path, IComputeBackend? backend = null) => Gpt2Checkpoint.Read(path, backend ?? Tensors.Cpu.CpuBackend.Default);
+
+    /// <summary>Writes the decoder as a Hugging Face <c>GPT2LMHeadModel</c> folder (<c>config.json</c>, <c>model.safetensors</c>), loadable by <see cref="Load"/> and <c>transformers</c>.</summary>
+    /// <param name="path">The folder; created if missing.</param>
+    public void Save(string path) => Gpt2Checkpoint.Write(path, this);
 
     /// <summary>The shape it was built with.</summary>
     public Gpt2DecoderOptions Options { get; }
@@ -78,7 +84,7 @@ public sealed class Gpt2Decoder : Module
     public Parameter TokenEmbedding => Transformer.TokenEmbedding.Weight;
 
     /// <summary>Learned position embedding (context, C).</summary>
-    public Parameter PositionEmbedding => _positions;
+    public Parameter PositionEmbedding => Transformer.PositionEmbedding;
 
     /// <summary>
     /// The gradient with respect to the prefix vectors from the last <see cref="Backward"/>: (B·k, C), owned by the decoder.
@@ -93,7 +99,27 @@ public sealed class Gpt2Decoder : Module
     /// <param name="batch">B.</param>
     /// <param name="tokenTime">Tc ≥ 0, with k + Tc in [1, context].</param>
     /// <returns>Logits (B·T, V), owned by the decoder and overwritten by <see cref="Backward"/>.</returns>
-    public Tensor Forward(Tensor? prefix, int prefixLength, ReadOnlySpan<int> tokens, int batch, int tokenTime)
+    public Tensor Forward(Tensor? prefix, int prefixLength, ReadOnlySpan<int> tokens, int batch, int tokenTime) =>
+        Transformer.ForwardEmbeddings(LayOut(prefix, prefixLength, tokens, batch, tokenTime), batch, prefixLength + tokenTime);
+
+    /// <summary>Forward pass and mean cross-entropy over the positions whose target is not <paramref name="ignoreIndex"/>.</summary>
+    /// <param name="prefix">(B·k, C) or null.</param>
+    /// <param name="prefixLength">k.</param>
+    /// <param name="tokens">(B·Tc) inputs.</param>
+    /// <param name="targets">(B·T) next-element targets; <paramref name="ignoreIndex"/> skips a position.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="tokenTime">Tc.</param>
+    /// <param name="ignoreIndex">The target value that is not scored (never a real token id).</param>
+    /// <param name="labelSmoothing">ε of label smoothing in [0, 1).</param>
+    /// <returns>The mean loss over scored positions.</returns>
+    public float ForwardLoss(
+        Tensor? prefix, int prefixLength, ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int batch, int tokenTime,
+        int ignoreIndex = -100, float labelSmoothing = 0f) =>
+        Transformer.ForwardEmbeddingsLoss(
+            LayOut(prefix, prefixLength, tokens, batch, tokenTime), targets, batch, prefixLength + tokenTime, ignoreIndex, labelSmoothing);
+
+    // Checks the arguments and writes [prefix rows, token embedding rows] of every sequence into the input buffer.
+    private Tensor LayOut(Tensor? prefix, int prefixLength, ReadOnlySpan<int> tokens, int batch, int tokenTime)
     {
         var c = Options.Width;
         var time = prefixLength + tokenTime;
@@ -113,14 +139,7 @@ public sealed class Gpt2Decoder : Module
             throw new ArgumentException($"Expected ({batch}·{prefixLength}, {c}) prefix vectors but got {prefix?.ToString() ?? "null"}.", nameof(prefix));
         }
 
-        foreach (var id in tokens)
-        {
-            if ((uint)id >= (uint)Options.VocabularySize)
-            {
-                throw new ArgumentOutOfRangeException(nameof(tokens), id, $"Token ids must be in [0, {Options.VocabularySize}).");
-            }
-        }
-
+        Transformer.CheckTokens(tokens, nameof(tokens));
         _input = Buffer(_input, batch * time, c);
         Tensor? tokenEmbeddings = null;
         if (tokenTime > 0)
@@ -133,60 +152,19 @@ public sealed class Gpt2Decoder : Module
         {
             if (prefixLength > 0)
             {
-                Backend.Copy(_prefixRowsIn[b], _prefixRowsX[b]);
+                Backend.Copy(source: _prefixRowsIn[b], destination: _prefixRowsX[b]);
             }
 
             if (tokenTime > 0)
             {
-                Backend.Copy(_tokenRowsIn[b], _tokenRowsX[b]);
+                Backend.Copy(source: _tokenRowsIn[b], destination: _tokenRowsX[b]);
             }
         }
 
-        Backend.AddPositionEmbedding(_input, _positions.Value, batch, time);
-        _hidden = Transformer.FinalNorm.Forward(Transformer.Blocks.Forward(_input, batch, time));
-        _logits = Buffer(_logits, batch * time, Options.VocabularySize);
-        Backend.LinearForward(_logits, _hidden, TokenEmbedding.Value, null);
         _batch = batch;
         _prefixLength = prefixLength;
         _tokenTime = tokenTime;
-        _lossReady = false;
-        return _logits;
-    }
-
-    /// <summary>Forward pass and mean cross-entropy over the positions whose target is not <paramref name="ignoreIndex"/>.</summary>
-    /// <param name="prefix">(B·k, C) or null.</param>
-    /// <param name="prefixLength">k.</param>
-    /// <param name="tokens">(B·Tc) inputs.</param>
-    /// <param name="targets">(B·T) next-element targets; <paramref name="ignoreIndex"/> skips a position.</param>
-    /// <param name="batch">B.</param>
-    /// <param name="tokenTime">Tc.</param>
-    /// <param name="ignoreIndex">The target value that is not scored (never a real token id).</param>
-    /// <param name="labelSmoothing">ε of label smoothing in [0, 1).</param>
-    /// <returns>The mean loss over scored positions.</returns>
-    public float ForwardLoss(
-        Tensor? prefix, int prefixLength, ReadOnlySpan<int> tokens, ReadOnlySpan<int> targets, int batch, int tokenTime,
-        int ignoreIndex = -100, float labelSmoothing = 0f)
-    {
-        var logits = Forward(prefix, prefixLength, tokens, batch, tokenTime);
-        var n = batch * (prefixLength + tokenTime);
-        if (targets.Length != n)
-        {
-            throw new ArgumentException($"Expected {n} targets (one per position) but got {targets.Length}.", nameof(targets));
-        }
-
-        if (_targets.Length < n)
-        {
-            _targets = new int[n];
-        }
-
-        targets.CopyTo(_targets);
-        _losses = Buffer(_losses, n);
-        _logSumExp = Buffer(_logSumExp, n);
-        _ignoreIndex = ignoreIndex;
-        _labelSmoothing = labelSmoothing;
-        var loss = Backend.CrossEntropyForward(_losses, _logSumExp, logits, targets, ignoreIndex, labelSmoothing);
-        _lossReady = true;
-        return loss;
+        return _input;
     }
 
     /// <summary>
@@ -195,31 +173,19 @@ public sealed class Gpt2Decoder : Module
     /// </summary>
     public void Backward()
     {
-        if (!_lossReady)
-        {
-            throw new InvalidOperationException("Gpt2Decoder.Backward needs a ForwardLoss first.");
-        }
-
-        var c = Options.Width;
-        var time = _prefixLength + _tokenTime;
-        var n = _batch * time;
-        var logits = _logits!;
-        Backend.CrossEntropyBackward(logits, logits, _logSumExp!, _targets.AsSpan(0, n), _ignoreIndex, _labelSmoothing, 1f);
-        _dHidden = Buffer(_dHidden, n, c);
-        Backend.LinearBackward(_dHidden, TokenEmbedding.Gradient, null, logits, _hidden!, TokenEmbedding.Value);
-        var dx = Transformer.Blocks.Backward(Transformer.FinalNorm.Backward(_dHidden));
-        Backend.AddPositionEmbeddingBackward(_positions.Gradient, dx, _batch, time);
+        Transformer.Backward();
+        var dx = Transformer.InputGradient!;
         PrepareGradientLayout(dx);
         for (var b = 0; b < _batch; b++)
         {
             if (_prefixLength > 0)
             {
-                Backend.Copy(_dPrefixRows[b * 2], _dPrefixRows[(b * 2) + 1]);
+                Backend.Copy(source: _dPrefixRows[b * 2], destination: _dPrefixRows[(b * 2) + 1]);
             }
 
             if (_tokenTime > 0)
             {
-                Backend.Copy(_dTokenRows[b * 2], _dTokenRows[(b * 2) + 1]);
+                Backend.Copy(source: _dTokenRows[b * 2], destination: _dTokenRows[(b * 2) + 1]);
             }
         }
 
@@ -229,91 +195,26 @@ public sealed class Gpt2Decoder : Module
         }
 
         PrefixGradient = _prefixLength > 0 ? _dPrefix : null;
-        _lossReady = false;
     }
 
     /// <summary>Allocates a key/value cache for incremental decoding of <paramref name="batch"/> sequences.</summary>
     /// <param name="batch">Number of sequences decoded together.</param>
     /// <param name="maxTime">Longest sequence (prefix included); at most the context.</param>
-    public DecoderCache CreateCache(int batch, int maxTime)
-    {
-        if (maxTime <= 0 || maxTime > Options.Context)
-        {
-            throw new ArgumentOutOfRangeException(nameof(maxTime), maxTime, $"The cache length must be in [1, {Options.Context}].");
-        }
-
-        return new DecoderCache(this, batch, maxTime);
-    }
+    public DecoderCache CreateCache(int batch, int maxTime) => Transformer.CreateCache(batch, maxTime);
 
     /// <summary>
     /// Runs one position for every sequence of <paramref name="cache"/>, given input vectors (a prefix vector or a token
-    /// embedding), and returns the next-element logits (B, V), owned by the cache.
+    /// embedding), and returns the next-element logits (B, V), owned by the cache (see
+    /// <see cref="TransformerLanguageModel.Step(DecoderCache, Tensor)"/>).
     /// </summary>
     /// <param name="cache">The sequences' cache; its position advances by one.</param>
     /// <param name="input">(B, C) the vectors at the current position.</param>
-    public Tensor Step(DecoderCache cache, Tensor input)
-    {
-        ArgumentNullException.ThrowIfNull(cache);
-        ArgumentNullException.ThrowIfNull(input);
-        if (!ReferenceEquals(cache.Decoder, this))
-        {
-            throw new ArgumentException("The cache belongs to another decoder.", nameof(cache));
-        }
+    public Tensor Step(DecoderCache cache, Tensor input) => Transformer.Step(cache, input);
 
-        if (cache.Position >= cache.MaxTime)
-        {
-            throw new InvalidOperationException($"The cache is full ({cache.MaxTime} positions).");
-        }
-
-        var c = Options.Width;
-        if (input.Length != (long)cache.Batch * c)
-        {
-            throw new ArgumentException($"Expected ({cache.Batch}, {c}) input vectors but got {input}.", nameof(input));
-        }
-
-        var x = cache.Input;
-        Backend.Copy(input, x);
-        Backend.AddPositionEmbedding(x, _positions.Value.View((long)cache.Position * c, 1, c), cache.Batch, 1);
-        var blocks = Transformer.Blocks.Blocks;
-        for (var l = 0; l < blocks.Count; l++)
-        {
-            var block = blocks[l];
-            var qkv = block.Attention.QkvProjection.Forward(block.Norm1.Forward(x));
-            Backend.CachedAttentionForward(cache.Attended, cache.Keys[l], cache.Values[l], qkv, cache.Position, block.Attention.Heads);
-            var a = block.Attention.OutputProjection.Forward(cache.Attended);
-            Backend.Add(x, a, cache.Residual);
-            var m = block.Mlp.Forward(block.Norm2.Forward(cache.Residual));
-            Backend.Add(cache.Residual, m, x);
-        }
-
-        var hidden = Transformer.FinalNorm.Forward(x);
-        Backend.LinearForward(cache.Logits, hidden, TokenEmbedding.Value, null);
-        cache.Advance();
-        return cache.Logits;
-    }
-
-    /// <summary>Runs one position given token ids (see <see cref="Step(DecoderCache, Tensor)"/>).</summary>
+    /// <summary>Runs one position given token ids (see <see cref="TransformerLanguageModel.Step(DecoderCache, ReadOnlySpan{int})"/>).</summary>
     /// <param name="cache">The sequences' cache.</param>
     /// <param name="tokens">(B) one id per sequence.</param>
-    public Tensor Step(DecoderCache cache, ReadOnlySpan<int> tokens)
-    {
-        ArgumentNullException.ThrowIfNull(cache);
-        if (tokens.Length != cache.Batch)
-        {
-            throw new ArgumentException($"Expected {cache.Batch} token ids but got {tokens.Length}.", nameof(tokens));
-        }
-
-        foreach (var id in tokens)
-        {
-            if ((uint)id >= (uint)Options.VocabularySize)
-            {
-                throw new ArgumentOutOfRangeException(nameof(tokens), id, $"Token ids must be in [0, {Options.VocabularySize}).");
-            }
-        }
-
-        Backend.EmbeddingForward(cache.TokenInput, tokens, TokenEmbedding.Value);
-        return Step(cache, cache.TokenInput);
-    }
+    public Tensor Step(DecoderCache cache, ReadOnlySpan<int> tokens) => Transformer.Step(cache, tokens);
 
     private void PrepareLayout(Tensor? prefix, Tensor? tokenEmbeddings, int batch, int k, int tc)
     {

@@ -35,6 +35,18 @@ public sealed class Gpt2DecoderOptions
     /// <summary>GPT-2 small's shape (124M parameters), as <c>gpt2</c> on the Hugging Face hub.</summary>
     public static Gpt2DecoderOptions Gpt2Small => new() { VocabularySize = 50257, Context = 1024, Width = 768, Layers = 12, Heads = 12 };
 
+    /// <summary>A copy.</summary>
+    public Gpt2DecoderOptions Clone() => (Gpt2DecoderOptions)MemberwiseClone();
+
+    /// <summary>Whether <paramref name="other"/> builds a decoder with the same parameters (dropout aside).</summary>
+    /// <param name="other">The other shape.</param>
+    public bool SameShape(Gpt2DecoderOptions other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return (VocabularySize, Context, Width, Layers, Heads, LayerNormEpsilon) ==
+               (other.VocabularySize, other.Context, other.Width, other.Layers, other.Heads, other.LayerNormEpsilon);
+    }
+
     /// <summary>Throws naming the first invalid field.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or the width is not divisible by the heads.</exception>
     public void Validate()

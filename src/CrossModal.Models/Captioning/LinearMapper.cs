@@ -8,9 +8,6 @@ namespace CrossModal.Models.Captioning;
 /// </summary>
 public sealed class LinearMapper : PrefixMapper
 {
-    /// <summary>The <see cref="PrefixMapper.Kind"/> of this mapper.</summary>
-    public const string KindName = "linear";
-
     private readonly Linear _projection;
 
     /// <summary>Creates the mapper.</summary>
@@ -24,7 +21,7 @@ public sealed class LinearMapper : PrefixMapper
     }
 
     /// <inheritdoc />
-    public override string Kind => KindName;
+    public override PrefixMapperKind Kind => PrefixMapperKind.Linear;
 
     /// <inheritdoc />
     public override Tensor Forward(Tensor embeddings)

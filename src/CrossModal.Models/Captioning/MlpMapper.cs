@@ -9,9 +9,6 @@ namespace CrossModal.Models.Captioning;
 /// </summary>
 public sealed class MlpMapper : PrefixMapper
 {
-    /// <summary>The <see cref="PrefixMapper.Kind"/> of this mapper.</summary>
-    public const string KindName = "mlp";
-
     private readonly Linear _fc1;
     private readonly Linear _fc2;
     private Tensor? _pre;
@@ -36,7 +33,7 @@ public sealed class MlpMapper : PrefixMapper
     }
 
     /// <inheritdoc />
-    public override string Kind => KindName;
+    public override PrefixMapperKind Kind => PrefixMapperKind.Mlp;
 
     /// <inheritdoc />
     public override Tensor Forward(Tensor embeddings)

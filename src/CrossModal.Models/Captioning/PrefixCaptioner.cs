@@ -7,7 +7,7 @@ namespace CrossModal.Models.Captioning;
 
 /// <summary>
 /// A trained prefix language model ready to caption images given as embeddings: the bridge's
-/// <see cref="IModalityBridge.TransformForInference"/> runs first (DESIGN.md, "Data flow"), then decoding, then the
+/// <see cref="IModalityBridge.TransformForInference"/> runs first (the decoder was trained on bridged text embeddings, so images must cross the same bridge), then decoding, then the
 /// tokenizer turns ids into text.
 /// </summary>
 public sealed class PrefixCaptioner : ICaptioner

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using CrossModal.Models.Language;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Nn;
 
@@ -15,6 +16,25 @@ public sealed class PrefixLanguageModel : Module
 {
     private Tensor? _prefixInput;
     private int[] _gather = [];
+
+    /// <summary>Builds the model described by <paramref name="options"/>, with zero parameters: reset or load them next.</summary>
+    /// <param name="backend">The compute backend.</param>
+    /// <param name="options">The mapper and decoder; <see cref="PrefixLanguageModelOptions.Decoder"/> is required.</param>
+    /// <exception cref="ArgumentException">The decoder shape is missing, or a size is invalid.</exception>
+    public PrefixLanguageModel(IComputeBackend backend, PrefixLanguageModelOptions options)
+        : this(options, new Gpt2Decoder(backend, RequireDecoder(options)))
+    {
+    }
+
+    /// <summary>Builds the model around an existing (e.g. pretrained) decoder; the mapper's parameters are zero.</summary>
+    /// <param name="options">The mapper; <see cref="PrefixLanguageModelOptions.Decoder"/> must be null or the decoder's
+    /// own shape (it is never overwritten).</param>
+    /// <param name="decoder">The decoder.</param>
+    /// <exception cref="ArgumentException">The options describe another decoder shape, or a size is invalid.</exception>
+    public PrefixLanguageModel(PrefixLanguageModelOptions options, Gpt2Decoder decoder)
+        : this(MapperFor(options, decoder), decoder, options.FreezeDecoder)
+    {
+    }
 
     /// <summary>Creates the model from its parts.</summary>
     /// <param name="mapper">The mapping network; its width must equal the decoder's.</param>
@@ -38,6 +58,33 @@ public sealed class PrefixLanguageModel : Module
         Mapper = AddModule("mapper", mapper);
         Decoder = AddModule("decoder", decoder);
         FreezeDecoder = freezeDecoder;
+    }
+
+    /// <summary>
+    /// The options this model is built to: read from its mapper and decoder (a new copy on every call), so they always
+    /// describe the model itself and rebuild it exactly.
+    /// </summary>
+    public PrefixLanguageModelOptions Options
+    {
+        get
+        {
+            var options = new PrefixLanguageModelOptions
+            {
+                Mapper = Mapper.Kind,
+                EmbeddingDimension = Mapper.EmbeddingDimension,
+                PrefixLength = Mapper.PrefixLength,
+                Decoder = Decoder.Options.Clone(),
+                FreezeDecoder = FreezeDecoder,
+            };
+            if (Mapper is TransformerMapper transformer)
+            {
+                options.MapperClipLength = transformer.ClipLength;
+                options.MapperLayers = transformer.Layers;
+                options.MapperHeads = transformer.Heads;
+            }
+
+            return options;
+        }
     }
 
     /// <summary>The mapping network.</summary>
@@ -130,6 +177,24 @@ public sealed class PrefixLanguageModel : Module
         }
 
         return cache;
+    }
+
+    private static Gpt2DecoderOptions RequireDecoder(PrefixLanguageModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Decoder ?? throw new ArgumentException("The options give no decoder shape (Decoder is null); set it, or pass a decoder.", nameof(options));
+    }
+
+    private static PrefixMapper MapperFor(PrefixLanguageModelOptions options, Gpt2Decoder decoder)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(decoder);
+        if (options.Decoder is { } wanted && !wanted.SameShape(decoder.Options))
+        {
+            throw new ArgumentException("The options describe another decoder shape than the decoder given; leave Decoder null to use the decoder's.", nameof(options));
+        }
+
+        return options.CreateMapper(decoder.Backend, decoder.Width);
     }
 
     private Tensor MapPrefix(Tensor embeddings, int batch)

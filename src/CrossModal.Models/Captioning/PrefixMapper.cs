@@ -26,8 +26,8 @@ public abstract class PrefixMapper : Module
         Width = width;
     }
 
-    /// <summary>A short stable name saved in checkpoints (<c>mlp</c>, <c>transformer</c>, <c>linear</c>).</summary>
-    public abstract string Kind { get; }
+    /// <summary>Which mapping network this is (saved in checkpoints by its name, <see cref="PrefixMapperKinds.ToName"/>).</summary>
+    public abstract PrefixMapperKind Kind { get; }
 
     /// <summary>Embedding dimension D.</summary>
     public int EmbeddingDimension { get; }

@@ -13,9 +13,6 @@ namespace CrossModal.Models.Captioning;
 /// </summary>
 public sealed class TransformerMapper : PrefixMapper
 {
-    /// <summary>The <see cref="PrefixMapper.Kind"/> of this mapper.</summary>
-    public const string KindName = "transformer";
-
     private readonly Linear _linear;
     private readonly Parameter _constants;
     private readonly TransformerStack _transformer;
@@ -56,7 +53,7 @@ public sealed class TransformerMapper : PrefixMapper
     }
 
     /// <inheritdoc />
-    public override string Kind => KindName;
+    public override PrefixMapperKind Kind => PrefixMapperKind.Transformer;
 
     /// <summary>k'.</summary>
     public int ClipLength { get; }
@@ -78,15 +75,15 @@ public sealed class TransformerMapper : PrefixMapper
         Prepare(b, mapped);
         for (var i = 0; i < b; i++)
         {
-            Backend.Copy(_views[(i * 6) + 0], _views[(i * 6) + 1]);
-            Backend.Copy(_constants.Value, _views[(i * 6) + 2]);
+            Backend.Copy(destination: _views[(i * 6) + 1], source: _views[(i * 6) + 0]);
+            Backend.Copy(destination: _views[(i * 6) + 2], source: _constants.Value);
         }
 
         var y = _transformer.Forward(_sequence, b, s);
         PrepareOutput(b, y);
         for (var i = 0; i < b; i++)
         {
-            Backend.Copy(_outputViews[(i * 2) + 0], _outputViews[(i * 2) + 1]);
+            Backend.Copy(destination: _outputViews[(i * 2) + 1], source: _outputViews[(i * 2) + 0]);
         }
 
         return _output;
@@ -102,15 +99,15 @@ public sealed class TransformerMapper : PrefixMapper
         PrepareGradient(b, dPrefix);
         for (var i = 0; i < b; i++)
         {
-            Backend.Copy(_gradientViews[(i * 2) + 0], _gradientViews[(i * 2) + 1]);
+            Backend.Copy(destination: _gradientViews[(i * 2) + 1], source: _gradientViews[(i * 2) + 0]);
         }
 
         var dx = _transformer.Backward(_dSequence);
         PrepareInputGradient(b, dx);
         for (var i = 0; i < b; i++)
         {
-            Backend.Copy(_inputGradientViews[(i * 3) + 0], _inputGradientViews[(i * 3) + 1]);
-            Backend.Axpy(1f, _inputGradientViews[(i * 3) + 2], _constants.Gradient);
+            Backend.Copy(destination: _inputGradientViews[(i * 3) + 1], source: _inputGradientViews[(i * 3) + 0]);
+            Backend.Axpy(_constants.Gradient, 1f, _inputGradientViews[(i * 3) + 2]);
         }
 
         _linear.Backward(_dLinear!);

@@ -11,7 +11,7 @@ using CrossModal.Text;
 namespace CrossModal.Models.Clip;
 
 /// <summary>
-/// Reads and writes CLIP checkpoints in Hugging Face's <c>CLIPModel</c> layout: a folder with <c>config.json</c>
+/// The Hugging Face <c>CLIPModel</c> layout behind <see cref="ClipModel.Load"/> and <see cref="ClipModel.Save"/>: a folder with <c>config.json</c>
 /// (<c>text_config</c>, <c>vision_config</c>, <c>projection_dim</c>) and <c>model.safetensors</c> (F32, F16 or BF16)
 /// holding <c>text_model.*</c>, <c>vision_model.*</c>, <c>visual_projection.weight</c>, <c>text_projection.weight</c>
 /// and <c>logit_scale</c> — e.g. openai/clip-vit-base-patch32 as downloaded from the Hugging Face Hub.
@@ -36,12 +36,11 @@ public static class ClipCheckpoint
     /// </summary>
     /// <param name="directory">The folder holding <c>config.json</c> and <c>model.safetensors</c>.</param>
     /// <param name="backend">Where the model lives; the process-wide CPU backend by default.</param>
-    /// <param name="tokenizer">The tokenizer for text encoding; CLIP's BPE by default.</param>
     /// <returns>The model, in evaluation mode.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">A required file is missing.</exception>
     /// <exception cref="InvalidDataException">The files do not hold a matching CLIP checkpoint; the message lists every problem.</exception>
-    public static ClipModel Load(string directory, IComputeBackend? backend = null, ClipTokenizer? tokenizer = null)
+    internal static ClipModel Read(string directory, IComputeBackend? backend)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         if (!Directory.Exists(directory))
@@ -65,7 +64,7 @@ public static class ClipCheckpoint
         }
 
         var config = ClipConfig.Load(configPath);
-        var model = new ClipModel(backend ?? Tensors.Cpu.CpuBackend.Default, config, tokenizer);
+        var model = new ClipModel(backend ?? Tensors.Cpu.CpuBackend.Default, config);
         using (var reader = SafeTensorsReader.Open(weightsPath))
         {
             LoadWeights(model, reader);
@@ -140,10 +139,10 @@ public static class ClipCheckpoint
     }
 
     /// <summary>Writes <paramref name="model"/> as a Hugging Face <c>CLIPModel</c> folder (<c>config.json</c> and an F32
-    /// <c>model.safetensors</c>, each written atomically), loadable by <see cref="Load"/> and by <c>transformers</c>.</summary>
-    /// <param name="model">The model.</param>
+    /// <c>model.safetensors</c>, each written atomically), loadable by <see cref="ClipModel.Load"/> and by <c>transformers</c>.</summary>
     /// <param name="directory">The folder; created if missing.</param>
-    public static void Save(ClipModel model, string directory)
+    /// <param name="model">The model.</param>
+    internal static void Write(string directory, ClipModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -203,7 +202,25 @@ public static class ClipCheckpoint
         Whole("text_model.final_layer_norm.weight", t.FinalNorm.Weight, ct);
         Whole("text_model.final_layer_norm.bias", t.FinalNorm.Bias, ct);
 
-        var v = model.Vision;
+        if (model.Vision is ClipConvVisionEncoder conv)
+        {
+            for (var i = 0; i < conv.Convolutions.Count; i++)
+            {
+                var layer = conv.Convolutions[i];
+                var q = string.Create(CultureInfo.InvariantCulture, $"vision_model.layers.{i}.");
+                Whole(q + "weight", layer.Weight, layer.OutChannels, layer.InChannels, layer.Kernel, layer.Kernel);
+                Whole(q + "bias", layer.Bias!, layer.OutChannels);
+            }
+
+            Whole("vision_model.post_layernorm.weight", conv.PostNorm.Weight, conv.Projection.InFeatures);
+            Whole("vision_model.post_layernorm.bias", conv.PostNorm.Bias, conv.Projection.InFeatures);
+            Whole("visual_projection.weight", conv.Projection.Weight, cfg.ProjectionDim, conv.Projection.InFeatures);
+            Whole("text_projection.weight", t.Projection.Weight, cfg.ProjectionDim, ct);
+            list.Add(new ClipBinding("logit_scale", [], model.LogitScale, 0));
+            return list;
+        }
+
+        var v = (ClipVisionEncoder)model.Vision;
         var cv = cfg.Vision.Width;
         var ps = cfg.Vision.PatchSize;
         Whole("vision_model.embeddings.class_embedding", v.ClassEmbedding, cv);

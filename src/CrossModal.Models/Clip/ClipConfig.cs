@@ -4,6 +4,7 @@ using System.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CrossModal.Tensors;
+using CrossModal.Tensors.IO;
 
 namespace CrossModal.Models.Clip;
 
@@ -100,6 +101,19 @@ public sealed class ClipVisionConfig
     /// <value>1e-5.</value>
     public float LayerNormEpsilon { get; set; } = 1e-5f;
 
+    /// <summary>Which network the tower is (<c>tower</c>: <c>"vit"</c> or <c>"conv"</c>).</summary>
+    /// <value><see cref="ClipVisionTower.Transformer"/>, as every Hugging Face CLIP.</value>
+    public ClipVisionTower Tower { get; set; } = ClipVisionTower.Transformer;
+
+    /// <summary>
+    /// The layers of a <see cref="ClipVisionTower.Convolutional"/> tower (<c>conv_layers</c>), in the notation of VGG's
+    /// configurations (Simonyan and Zisserman, 2015; torchvision's <c>cfgs</c>): a number is a 3×3 convolution with that
+    /// many output channels followed by GELU, <c>M</c> a 2×2 max pooling; separated by spaces. Must start with a
+    /// convolution. Ignored by the ViT, whose width, heads, layers and patch size the convolutional tower ignores.
+    /// </summary>
+    /// <value><c>"16 16 M 32 32 M 32 M"</c>: three stages to a 4×4 map at S = 32.</value>
+    public string ConvLayers { get; set; } = "16 16 M 32 32 M 32 M";
+
     /// <summary>Patches per side, S / p.</summary>
     public int Grid => ImageSize / PatchSize;
 
@@ -108,6 +122,23 @@ public sealed class ClipVisionConfig
 
     internal void Validate()
     {
+        ClipTextConfig.Positive(ImageSize, "vision_config.image_size");
+        if (Tower == ClipVisionTower.Convolutional)
+        {
+            var side = ImageSize;
+            foreach (var item in ConvolutionPlan())
+            {
+                side = item == PoolMarker ? side / 2 : side;
+            }
+
+            if (side < 1)
+            {
+                throw new ArgumentException($"vision_config.conv_layers '{ConvLayers}' pools an image of {ImageSize} pixels below one pixel.");
+            }
+
+            return;
+        }
+
         ClipTextConfig.Positive(Width, "vision_config.hidden_size");
         ClipTextConfig.Positive(MlpHidden, "vision_config.intermediate_size");
         ClipTextConfig.Positive(Heads, "vision_config.num_attention_heads");
@@ -123,6 +154,38 @@ public sealed class ClipVisionConfig
         {
             throw new ArgumentException($"vision_config.image_size {ImageSize} is not a multiple of patch_size {PatchSize}.");
         }
+    }
+    /// <summary>Marks a 2×2 max pooling in <see cref="ConvolutionPlan"/>.</summary>
+    internal const int PoolMarker = -1;
+
+    /// <summary>Parses <see cref="ConvLayers"/>: output channels of each convolution, <see cref="PoolMarker"/> for each pooling.</summary>
+    /// <exception cref="ArgumentException">An item is neither a positive integer nor <c>M</c>, the list is empty, or it starts with a pooling.</exception>
+    internal int[] ConvolutionPlan()
+    {
+        var items = (ConvLayers ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var plan = new int[items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (items[i] is "M" or "m")
+            {
+                plan[i] = PoolMarker;
+            }
+            else if (int.TryParse(items[i], NumberStyles.None, CultureInfo.InvariantCulture, out var channels) && channels > 0)
+            {
+                plan[i] = channels;
+            }
+            else
+            {
+                throw new ArgumentException($"vision_config.conv_layers '{ConvLayers}': item '{items[i]}' is neither a positive channel count nor M.");
+            }
+        }
+
+        if (plan.Length == 0 || plan[0] == PoolMarker)
+        {
+            throw new ArgumentException($"vision_config.conv_layers '{ConvLayers}' must start with a convolution (a channel count).");
+        }
+
+        return plan;
     }
 }
 
@@ -162,8 +225,8 @@ public sealed class ClipConfig
     /// <c>CLIPConfig.__init__</c> does); absent fields take Hugging Face's defaults.
     /// </summary>
     /// <param name="path">The file.</param>
-    /// <exception cref="InvalidDataException">The file is not valid JSON or a field has the wrong type; the message names the file.</exception>
-    /// <exception cref="ArgumentException">A value is out of range or <c>hidden_act</c> is unsupported.</exception>
+    /// <exception cref="InvalidDataException">The file is not valid JSON, a field has the wrong type, a value is out of
+    /// range or <c>hidden_act</c> is unsupported; the message names the file.</exception>
     public static ClipConfig Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -207,6 +270,8 @@ public sealed class ClipConfig
             v.PatchSize = Int(vision, "patch_size", v.PatchSize);
             v.Activation = ParseActivation(vision, "vision_config", v.Activation);
             v.LayerNormEpsilon = (float)Double(vision, "layer_norm_eps", v.LayerNormEpsilon);
+            v.Tower = ParseTower(vision, v.Tower);
+            v.ConvLayers = String(vision, "conv_layers", v.ConvLayers);
             var channels = Int(vision, "num_channels", 3);
             if (channels != 3)
             {
@@ -222,7 +287,8 @@ public sealed class ClipConfig
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"{path}: {e.Message}", e);
+            // A value out of range in a file is bad file contents, not a bad argument of the caller.
+            throw new InvalidDataException($"{path}: {e.Message}", e);
         }
     }
 
@@ -268,21 +334,16 @@ public sealed class ClipConfig
                 ["projection_dim"] = ProjectionDim,
             },
         };
+        if (Vision.Tower == ClipVisionTower.Convolutional)
+        {
+            // Only the convolutional tower writes these keys, so a ViT's config.json stays exactly Hugging Face's.
+            var vision = root["vision_config"]!.AsObject();
+            vision["tower"] = "conv";
+            vision["conv_layers"] = Vision.ConvLayers;
+        }
+
         var json = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
-        var full = Path.GetFullPath(path);
-        var folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temp, json);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
+        AtomicFile.Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(json)));
     }
 
     private static JsonObject Merge(JsonNode? config, JsonNode? legacy)
@@ -341,6 +402,30 @@ public sealed class ClipConfig
         throw new InvalidOperationException($"'{key}' must be a number but is {node.ToJsonString()}.");
     }
 
+    private static string String(JsonObject obj, string key, string fallback)
+    {
+        var node = obj[key];
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        if (node is JsonValue value && value.TryGetValue<string>(out var text))
+        {
+            return text;
+        }
+
+        throw new InvalidOperationException($"'{key}' must be a string but is {node.ToJsonString()}.");
+    }
+
+    private static ClipVisionTower ParseTower(JsonObject obj, ClipVisionTower fallback) => String(obj, "tower", string.Empty) switch
+    {
+        "" => fallback,
+        "vit" => ClipVisionTower.Transformer,
+        "conv" => ClipVisionTower.Convolutional,
+        var other => throw new ArgumentException($"vision_config.tower '{other}' is not supported; expected vit or conv."),
+    };
+
     private static Activation ParseActivation(JsonObject obj, string section, Activation fallback)
     {
         var node = obj["hidden_act"];
@@ -369,8 +454,8 @@ public sealed class ClipConfig
         _ => throw new ArgumentException($"CLIP supports QuickGelu and Gelu activations, not {activation}."),
     };
 
-    /// <summary>A short description, e.g. for logs: <c>ViT 12×768 p32 @224, text 12×512, D 512</c>.</summary>
+    /// <summary>A short description, e.g. for logs: <c>ViT 12×768 p32 @224, text 12×512, D 512</c> or <c>conv [16 16 M 32 M] @32, …</c>.</summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"ViT {Vision.Layers}×{Vision.Width} p{Vision.PatchSize} @{Vision.ImageSize}, text {Text.Layers}×{Text.Width} ctx {Text.Context}, D {ProjectionDim}");
+        $"{(Vision.Tower == ClipVisionTower.Convolutional ? $"conv [{Vision.ConvLayers}]" : $"ViT {Vision.Layers}×{Vision.Width} p{Vision.PatchSize}")} @{Vision.ImageSize}, text {Text.Layers}×{Text.Width} ctx {Text.Context}, D {ProjectionDim}");
 }

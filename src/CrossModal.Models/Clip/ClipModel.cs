@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using CrossModal.Abstractions;
 using CrossModal.Models.Images;
 using CrossModal.Tensors;
@@ -9,11 +10,11 @@ using CrossModal.Text;
 namespace CrossModal.Models.Clip;
 
 /// <summary>
-/// CLIP (Radford et al., 2021): a <see cref="ClipVisionEncoder"/> and a <see cref="ClipTextEncoder"/> projecting into
+/// CLIP (Radford et al., 2021): an image tower (<see cref="ClipImageTower"/>, a ViT or a small convolutional network) and a <see cref="ClipTextEncoder"/> projecting into
 /// one D-dimensional space, and a learnable log logit scale τ. Encodes texts and images for the rest of the library
 /// (<see cref="ITextEncoder"/>, <see cref="IImageEncoder"/>) and trains from scratch with the symmetric contrastive
 /// loss (<see cref="ForwardLoss"/> then <see cref="Backward"/>). Load a Hugging Face checkpoint with
-/// <see cref="ClipCheckpoint.Load"/>. Parameter names: <c>vision_model.*</c>, <c>text_model.*</c>, <c>logit_scale</c>.
+/// <see cref="Load"/>. Parameter names: <c>vision_model.*</c>, <c>text_model.*</c>, <c>logit_scale</c>.
 /// </summary>
 /// <remarks>Not thread-safe: every call reuses the model's buffers. Everything runs through
 /// <see cref="Module.Backend"/>; host memory is touched only to upload pixels and token ids and to download results.</remarks>
@@ -38,7 +39,7 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     private Tensor? _dTextRaw;
     private bool _lossReady;
 
-    /// <summary>Creates a model; call <see cref="Initialize"/> to train from scratch, or use <see cref="ClipCheckpoint.Load"/>.</summary>
+    /// <summary>Creates a model; call <see cref="Module.ResetParameters"/> to train from scratch, or use <see cref="Load"/>.</summary>
     /// <param name="backend">The compute backend.</param>
     /// <param name="config">The shape; validated.</param>
     /// <param name="tokenizer">The tokenizer for <see cref="EncodeTexts"/>; CLIP's BPE by default (its ids need a text
@@ -51,7 +52,7 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
         Config = config;
         _tokenizer = tokenizer ?? ClipTokenizer.Shared;
 
-        Vision = AddModule("vision_model", new ClipVisionEncoder(backend, config.Vision, config.ProjectionDim));
+        Vision = AddModule("vision_model", ClipImageTower.Create(backend, config.Vision, config.ProjectionDim));
         Text = AddModule("text_model", new ClipTextEncoder(backend, config.Text, config.ProjectionDim));
         LogitScale = AddParameter("logit_scale", ParameterInit.Zeros, 1);
         LogitScale.WeightDecay = false;
@@ -61,8 +62,9 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     /// <summary>The shape it was built with.</summary>
     public ClipConfig Config { get; }
 
-    /// <summary>The image tower.</summary>
-    public ClipVisionEncoder Vision { get; }
+    /// <summary>The image tower: a <see cref="ClipVisionEncoder"/> (ViT) or a <see cref="ClipConvVisionEncoder"/>, as
+    /// <see cref="ClipVisionConfig.Tower"/> says.</summary>
+    public ClipImageTower Vision { get; }
 
     /// <summary>The text tower.</summary>
     public ClipTextEncoder Text { get; }
@@ -95,12 +97,31 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     /// <summary>The image preprocessing this model expects (resize, centre crop, CLIP normalisation).</summary>
     public ClipImagePreprocessor Preprocessor => _preprocessor;
 
-    /// <summary>Sets every parameter randomly from <paramref name="seed"/> (CLIP's scales) and τ to
-    /// <see cref="ClipConfig.LogitScaleInit"/>.</summary>
-    /// <param name="seed">The seed.</param>
-    public void Initialize(int seed)
+    /// <summary>
+    /// Loads a Hugging Face <c>CLIPModel</c> folder (<c>config.json</c> and <c>model.safetensors</c>, F32, F16 or BF16),
+    /// e.g. openai/clip-vit-base-patch32 as downloaded from the Hub. Every tensor is checked before any is read: unknown
+    /// names, missing names, wrong shapes and unsupported dtypes are reported together in one error.
+    /// </summary>
+    /// <param name="path">The folder.</param>
+    /// <param name="backend">Where the model lives; the process-wide CPU backend by default.</param>
+    /// <returns>The model, in evaluation mode, encoding texts with CLIP's BPE.</returns>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="FileNotFoundException">A required file is missing.</exception>
+    /// <exception cref="InvalidDataException">The files do not hold a CLIP checkpoint; the message names the file and lists every problem.</exception>
+    public static ClipModel Load(string path, IComputeBackend? backend = null) => ClipCheckpoint.Read(path, backend);
+
+    /// <summary>Writes the model as a Hugging Face <c>CLIPModel</c> folder (<c>config.json</c> and an F32
+    /// <c>model.safetensors</c>, each written to a temporary file and renamed), loadable by <see cref="Load"/> and by
+    /// <c>transformers</c>.</summary>
+    /// <param name="path">The folder; created if missing.</param>
+    public void Save(string path) => ClipCheckpoint.Write(path, this);
+
+    /// <summary>Draws every own parameter from its descriptor, then sets τ to <see cref="ClipConfig.LogitScaleInit"/>
+    /// (the descriptor would leave it at zero, a temperature of 1 instead of CLIP's 1/0.07).</summary>
+    /// <param name="random">The generator of the reset.</param>
+    protected override void ResetParametersCore(Random random)
     {
-        InitializeParameters(seed);
+        base.ResetParametersCore(random);
         LogitScale.Value.CopyFrom([Config.LogitScaleInit]);
     }
 
@@ -158,7 +179,7 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     /// <returns>(B, D), normalised when <see cref="NormalizeEmbeddings"/>.</returns>
     public EmbeddingMatrix EncodeTokens(ReadOnlySpan<int> tokens, int batch) => Finish(Text.Forward(tokens, batch), ref _textNormed, ref _textNorms);
 
-    /// <summary>Encodes preprocessed pixels (see <see cref="ClipVisionEncoder.Forward"/>).</summary>
+    /// <summary>Encodes preprocessed pixels (see <see cref="ClipImageTower.Forward"/>).</summary>
     /// <param name="pixels">(B, 3, S, S).</param>
     /// <param name="batch">B.</param>
     /// <returns>(B, D), normalised when <see cref="NormalizeEmbeddings"/>.</returns>

@@ -13,7 +13,7 @@ namespace CrossModal.Models.Clip;
 /// Shapes: B images, P = (S/p)² patches, T = P + 1 tokens, C width, K = 3p², D projection width.
 /// </summary>
 /// <remarks>Not thread-safe: forward passes reuse the module's buffers.</remarks>
-public sealed class ClipVisionEncoder : Module
+public sealed class ClipVisionEncoder : ClipImageTower
 {
     private readonly ClipVisionConfig _config;
     private float[] _patchHost = [];
@@ -82,22 +82,13 @@ public sealed class ClipVisionEncoder : Module
     /// <summary>C → D, no bias.</summary>
     public Linear Projection { get; }
 
-    /// <summary>Number of floats of one preprocessed image, 3·S·S.</summary>
-    public int PixelsPerImage => 3 * _config.ImageSize * _config.ImageSize;
+    /// <inheritdoc />
+    public override int PixelsPerImage => 3 * _config.ImageSize * _config.ImageSize;
 
-    /// <summary>Forward pass to (unnormalised) image features.</summary>
-    /// <param name="pixels">(B, 3, S, S) preprocessed pixels (see <c>ClipImagePreprocessor</c>), host memory.</param>
-    /// <param name="batch">B.</param>
-    /// <returns>(B, D), owned by the tower until its next call.</returns>
-    public Tensor Forward(ReadOnlySpan<float> pixels, int batch)
+    /// <inheritdoc />
+    public override Tensor Forward(ReadOnlySpan<float> pixels, int batch)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batch);
-        if (pixels.Length != (long)batch * PixelsPerImage)
-        {
-            throw new ArgumentException(
-                $"Expected {batch} images of 3×{_config.ImageSize}×{_config.ImageSize} = {(long)batch * PixelsPerImage} floats but got {pixels.Length}.",
-                nameof(pixels));
-        }
+        CheckPixels(pixels, batch, _config.ImageSize);
 
         int p = _config.Patches, t = p + 1, c = _config.Width, k = PatchEmbedding.InFeatures;
         if (_patchHost.Length != batch * p * k)
@@ -107,15 +98,15 @@ public sealed class ClipVisionEncoder : Module
 
         ExtractPatches(pixels, _patchHost, batch, _config.ImageSize, _config.PatchSize);
         _patches = Buffer(_patches, batch * p, k);
-        Backend.Upload(_patchHost, _patches);
+        Backend.Upload(_patches, _patchHost);
         var patchFeatures = PatchEmbedding.Forward(_patches); // (B·P, C)
 
         // tokens[b] = [class; patches of image b] + positions (HF CLIPVisionEmbeddings).
         _tokens = Buffer(_tokens, batch * t, c);
         for (var b = 0; b < batch; b++)
         {
-            Backend.Copy(ClassEmbedding.Value, _tokens.View((long)b * t * c, c));
-            Backend.Copy(patchFeatures.View((long)b * p * c, p, c), _tokens.View(((long)b * t + 1) * c, p, c));
+            Backend.Copy(destination: _tokens.View((long)b * t * c, c), source: ClassEmbedding.Value);
+            Backend.Copy(destination: _tokens.View(((long)b * t + 1) * c, p, c), source: patchFeatures.View((long)b * p * c, p, c));
         }
 
         Backend.AddPositionEmbedding(_tokens, PositionEmbedding.Weight.Value, batch, t);
@@ -137,9 +128,8 @@ public sealed class ClipVisionEncoder : Module
         return Projection.Forward(PostNorm.Forward(_pooled));
     }
 
-    /// <summary>Backward pass of the last <see cref="Forward"/>: accumulates every parameter gradient.</summary>
-    /// <param name="dFeatures">(B, D) gradient of the features.</param>
-    public void Backward(Tensor dFeatures)
+    /// <inheritdoc />
+    public override void Backward(Tensor dFeatures)
     {
         ArgumentNullException.ThrowIfNull(dFeatures);
         var patches = RequireForward(_patches, nameof(ClipVisionEncoder));
@@ -153,8 +143,8 @@ public sealed class ClipVisionEncoder : Module
         _dPatches = Buffer(_dPatches, batch * p, c);
         for (var b = 0; b < batch; b++)
         {
-            Backend.Axpy(1f, dTokens.View((long)b * t * c, c), ClassEmbedding.Gradient);
-            Backend.Copy(dTokens.View(((long)b * t + 1) * c, p, c), _dPatches.View((long)b * p * c, p, c));
+            Backend.Axpy(ClassEmbedding.Gradient, 1f, dTokens.View((long)b * t * c, c));
+            Backend.Copy(destination: _dPatches.View((long)b * p * c, p, c), source: dTokens.View(((long)b * t + 1) * c, p, c));
         }
 
         // The pixels need no gradient: call the backend directly so dInput is not computed.

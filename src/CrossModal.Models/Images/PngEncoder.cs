@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO;
 using System.IO.Compression;
 using CrossModal.Abstractions;
+using CrossModal.Tensors.IO;
 
 namespace CrossModal.Models.Images;
 
@@ -22,45 +23,27 @@ public static class PngEncoder
     {
         ArgumentNullException.ThrowIfNull(image);
         using var output = new MemoryStream();
-        Write(image, output, level);
+        Write(output, image, level);
         return output.ToArray();
     }
 
     /// <summary>Writes <paramref name="image"/> as a PNG file atomically: to a temporary file beside
     /// <paramref name="path"/>, then renamed over it, so an interrupted write never leaves a partial file.</summary>
-    /// <param name="image">The image.</param>
     /// <param name="path">Destination file; replaced if it exists.</param>
+    /// <param name="image">The image.</param>
     /// <param name="level">zlib effort; <see cref="CompressionLevel.Optimal"/> by default.</param>
-    public static void Write(ImageData image, string path, CompressionLevel level = CompressionLevel.Optimal)
+    public static void Write(string path, ImageData image, CompressionLevel level = CompressionLevel.Optimal)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                Write(image, file, level);
-                file.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        AtomicFile.Write(path, stream => Write(stream, image, level));
     }
 
     /// <summary>Writes <paramref name="image"/> as PNG to <paramref name="stream"/>.</summary>
-    /// <param name="image">The image.</param>
     /// <param name="stream">A writable stream; left open.</param>
+    /// <param name="image">The image.</param>
     /// <param name="level">zlib effort; <see cref="CompressionLevel.Optimal"/> by default.</param>
-    public static void Write(ImageData image, Stream stream, CompressionLevel level = CompressionLevel.Optimal)
+    public static void Write(Stream stream, ImageData image, CompressionLevel level = CompressionLevel.Optimal)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(stream);

@@ -72,7 +72,7 @@ public static class ShapesWorldExport
                     IReadOnlyList<string> captions = CaptionGrammar.SampleDistinct(scene.Description, 5, random);
                     ImageData image = renderer.Render(scene, style, WorldRandom.Derive(itemSeed, 1));
                     string file = "shape_" + i.ToString("D4", CultureInfo.InvariantCulture) + ".png";
-                    PngEncoder.Write(image, Path.Combine(dir, file));
+                    PngEncoder.Write(Path.Combine(dir, file), image);
                     files.Add(file);
                     if (sheet.Count < 24)
                     {
@@ -97,7 +97,7 @@ public static class ShapesWorldExport
         }
 
         string sheetPath = Path.Combine(dir, "contact_sheet.png");
-        PngEncoder.Write(ContactSheet.Compose(sheet, columns: 6, scale: Math.Max(1, 128 / imageSize), padding: 4), sheetPath);
+        PngEncoder.Write(sheetPath, ContactSheet.Compose(sheet, columns: 6, scale: Math.Max(1, 128 / imageSize), padding: 4));
         return new ShapesWorldExportSummary(dir, count, files, jsonPath, sheetPath);
     }
 

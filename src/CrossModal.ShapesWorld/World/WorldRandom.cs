@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using CrossModal.Tensors;
 
 namespace CrossModal.ShapesWorld.World;
 
@@ -39,14 +40,7 @@ public sealed class WorldRandom
     /// <summary>One step of SplitMix64 (Steele, Lea and Flood, OOPSLA 2014): advances <paramref name="state"/> and returns a well-mixed value.</summary>
     /// <param name="state">The generator state, advanced in place.</param>
     /// <returns>The next output.</returns>
-    public static ulong SplitMix64(ref ulong state)
-    {
-        state += 0x9E3779B97F4A7C15UL;
-        ulong z = state;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    public static ulong SplitMix64(ref ulong state) => Tensors.SplitMix64.Next(ref state);
 
     /// <summary>Derives an independent seed for sub-stream <paramref name="stream"/> of <paramref name="seed"/>.</summary>
     /// <param name="seed">The parent seed.</param>
@@ -98,8 +92,7 @@ public sealed class WorldRandom
     public float NextGaussian()
     {
         double u1 = 1.0 - NextDouble();
-        double u2 = NextDouble();
-        return (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+        return (float)BoxMuller.Sample(u1, NextDouble());
     }
 
     /// <summary>Returns one element of <paramref name="items"/>, uniformly.</summary>

@@ -114,29 +114,17 @@ internal static class ElementwiseKernels
 
     /// <summary>
     /// Inverted dropout with the CPU backend's counter-based mask: element i is dropped when the top 24 bits of
-    /// SplitMix64(key + i) fall below the threshold, so both backends draw the same mask from the same seed.
+    /// SplitMix64.Hash(key + i) fall below the threshold (the CPU kernel's own public hash), so both backends draw the
+    /// same mask from the same seed.
     /// </summary>
     /// <param name="output">(N).</param>
     /// <param name="mask">(N) written: 0 or <paramref name="keep"/>.</param>
     /// <param name="input">(N).</param>
     public static void DropoutForward(Index1D i, ArrayView<float> output, ArrayView<float> mask, ArrayView<float> input, ulong key, uint threshold, float keep)
     {
-        var r = (uint)(SplitMix64(key + (ulong)i.X) >> 40);
+        var r = (uint)(SplitMix64.Hash(key + (ulong)i.X) >> 40);
         var m = r < threshold ? 0f : keep;
         mask[i] = m;
         output[i] = input[i] * m;
-    }
-
-    /// <summary>
-    /// SplitMix64 finaliser (Steele, Lea and Flood, 2014), bit for bit the CPU dropout kernel's. A kernel cannot call the
-    /// CPU one: ILGPU's CPU accelerator emits kernels into its own assembly, which may not call internal members of
-    /// CrossModal.Tensors; the conformance suite checks the two masks are equal.
-    /// </summary>
-    public static ulong SplitMix64(ulong x)
-    {
-        x += 0x9E3779B97F4A7C15UL;
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-        return x ^ (x >> 31);
     }
 }

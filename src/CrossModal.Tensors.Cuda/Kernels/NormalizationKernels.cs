@@ -116,6 +116,50 @@ internal static class NormalizationKernels
         BlockReduce.Softmax(output, input, start, c, BlockReduce.Max(max, scratch), scratch);
     }
 
+    /// <summary>
+    /// One block of the streaming softmax-weighted sum for row <c>Grid.IdxX</c>, as the CPU's <c>Softmax.OnlineStep</c>
+    /// (Milakov and Gimelshein, 2018, "Online normalizer calculation for softmax"): the running maximum takes in the
+    /// block, the weights become exp(logit − m), and the accumulator row shrinks by exp(m_old − m).
+    /// </summary>
+    /// <param name="weights">(N, C) written; may be <paramref name="logits"/>.</param>
+    /// <param name="runningMax">(N) updated.</param>
+    /// <param name="accumulator">(N, D) rescaled in place.</param>
+    /// <param name="logits">(N, C).</param>
+    public static void OnlineSoftmaxStep(ArrayView<float> weights, ArrayView<float> runningMax, ArrayView<float> accumulator, ArrayView<float> logits, int c, int d)
+    {
+        var scratch = SharedMemory.Allocate<float>(BlockReduce.MaxWarps);
+        var row = Grid.IdxX;
+        var start = (long)row * c;
+        var old = runningMax[row];
+        var max = float.NegativeInfinity;
+        for (var j = Group.IdxX; j < c; j += Group.DimX)
+        {
+            max = XMath.Max(max, logits[start + j]);
+        }
+
+        // Every thread has read the old maximum before the reduction's barriers, so thread 0 may overwrite it after.
+        var newMax = XMath.Max(old, BlockReduce.Max(max, scratch));
+        if (Group.IdxX == 0)
+        {
+            runningMax[row] = newMax;
+        }
+
+        for (var j = Group.IdxX; j < c; j += Group.DimX)
+        {
+            weights[start + j] = XMath.Exp(logits[start + j] - newMax);
+        }
+
+        var scale = old == float.NegativeInfinity ? 0f : XMath.Exp(old - newMax);
+        if (scale != 1f)
+        {
+            var accumulatorStart = (long)row * d;
+            for (var j = Group.IdxX; j < d; j += Group.DimX)
+            {
+                accumulator[accumulatorStart + j] *= scale;
+            }
+        }
+    }
+
     /// <summary>Softmax backward of row <c>Grid.IdxX</c>: dx = y ⊙ (dy − dy·y); dInput may be dOutput.</summary>
     /// <param name="dInput">(N, C).</param>
     /// <param name="dOutput">(N, C).</param>

@@ -71,7 +71,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc />
     public void ActivationForward(Activation kind, Tensor output, Tensor input)
     {
-        using var limit = KernelPool.Limit(_threads);
+        using var limit = WorkerPool.Limit(_threads);
         switch (kind)
         {
             case Activation.Gelu: Gelu.Forward(Span(output), Span(input)); break;
@@ -84,7 +84,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc />
     public void ActivationBackward(Activation kind, Tensor dInput, Tensor dOutput, Tensor input, Tensor output)
     {
-        using var limit = KernelPool.Limit(_threads);
+        using var limit = WorkerPool.Limit(_threads);
         switch (kind)
         {
             case Activation.Gelu: Gelu.Backward(Span(dInput), Span(dOutput), Span(input)); break;
@@ -102,6 +102,16 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
+    public void OnlineSoftmaxStep(Tensor weights, Tensor runningMax, Tensor accumulator, Tensor logits)
+    {
+        ArgumentNullException.ThrowIfNull(runningMax);
+        var n = (int)runningMax.Length;
+        var c = Rows(logits, n, nameof(logits));
+        var d = Rows(accumulator, n, nameof(accumulator));
+        Softmax.OnlineStep(Span(weights), Span(runningMax), Span(accumulator), Span(logits), n, c, d);
+    }
+
+    /// <inheritdoc />
     public void SoftmaxBackward(Tensor dInput, Tensor dOutput, Tensor output)
     {
         var c = output.Dim(-1);
@@ -112,7 +122,7 @@ public sealed partial class CpuBackend
     public void AttentionForward(Tensor output, Tensor attention, Tensor qkv, ReadOnlySpan<byte> keyMask, bool causal, int batch, int time, int heads)
     {
         var c = output.Dim(-1);
-        using var limit = KernelPool.Limit(_threads);
+        using var limit = WorkerPool.Limit(_threads);
         Attention.Forward(Span(output), Span(attention), Span(qkv), keyMask, causal, batch, time, c, heads);
     }
 
@@ -120,7 +130,7 @@ public sealed partial class CpuBackend
     public void AttentionBackward(Tensor dQkv, Tensor dOutput, Tensor qkv, Tensor attention, int batch, int time, int heads)
     {
         var c = dOutput.Dim(-1);
-        using var limit = KernelPool.Limit(_threads);
+        using var limit = WorkerPool.Limit(_threads);
         Attention.Backward(Span(dQkv), Span(dOutput), Span(qkv), Span(attention), batch, time, c, heads);
     }
 
@@ -136,7 +146,7 @@ public sealed partial class CpuBackend
     public float CrossEntropyForward(Tensor losses, Tensor logSumExp, Tensor logits, ReadOnlySpan<int> targets, int ignoreIndex, float labelSmoothing)
     {
         var v = logits.Dim(-1);
-        using var limit = KernelPool.Limit(_threads);
+        using var limit = WorkerPool.Limit(_threads);
         return CrossEntropy.Forward(Span(losses), Span(logSumExp), Span(logits), targets, Rows(logits, v, nameof(logits)), v, ignoreIndex, labelSmoothing);
     }
 
@@ -144,7 +154,7 @@ public sealed partial class CpuBackend
     public void CrossEntropyBackward(Tensor dLogits, Tensor logits, Tensor logSumExp, ReadOnlySpan<int> targets, int ignoreIndex, float labelSmoothing, float dLoss)
     {
         var v = logits.Dim(-1);
-        using var limit = KernelPool.Limit(_threads);
+        using var limit = WorkerPool.Limit(_threads);
         CrossEntropy.Backward(Span(dLogits), Span(logits), Span(logSumExp), targets, Rows(logits, v, nameof(logits)), v, ignoreIndex, labelSmoothing, dLoss);
     }
 
@@ -184,7 +194,7 @@ public sealed partial class CpuBackend
     /// <inheritdoc />
     public void AdamWStep(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step)
     {
-        using var limit = KernelPool.Limit(_threads);
+        using var limit = WorkerPool.Limit(_threads);
         Optimizers.AdamW(Span(parameter), Span(gradient), Span(firstMoment), Span(secondMoment), learningRate, beta1, beta2, epsilon, weightDecay, step);
     }
 
@@ -195,27 +205,9 @@ public sealed partial class CpuBackend
     /// <inheritdoc />
     public double SumOfSquares(Tensor tensor) => Optimizers.SumOfSquares(Span(tensor));
 
-    private static (int Rows, int Columns) Matrix(Tensor tensor, string name)
-    {
-        ArgumentNullException.ThrowIfNull(tensor, name);
-        if (tensor.Rank != 2)
-        {
-            throw new ArgumentException($"Expected a matrix but got {tensor}.", name);
-        }
+    private static (int Rows, int Columns) Matrix(Tensor tensor, string name) => BackendChecks.Matrix(tensor, name);
 
-        return (tensor.Dim(0), tensor.Dim(1));
-    }
-
-    private static int Rows(Tensor tensor, int columns, string name)
-    {
-        ArgumentNullException.ThrowIfNull(tensor, name);
-        if (columns <= 0 || tensor.Length % columns != 0)
-        {
-            throw new ArgumentException($"{tensor} does not hold whole rows of {columns} elements.", name);
-        }
-
-        return (int)(tensor.Length / columns);
-    }
+    private static int Rows(Tensor tensor, int columns, string name) => BackendChecks.Rows(tensor, columns, name);
 
     private static float Scalar(Tensor tensor, string name)
     {

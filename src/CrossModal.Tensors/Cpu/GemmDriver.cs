@@ -30,6 +30,65 @@ internal unsafe struct GemmProblem
 }
 
 /// <summary>
+/// One parallel GEMM call as <see cref="IParallelWork"/> for <see cref="WorkerPool.Gemm"/>: the problem, the leader's
+/// B pack buffer shared by the team, and the team's task counters. One object per calling thread, reused by every
+/// call, so a parallel GEMM allocates nothing.
+/// </summary>
+internal sealed unsafe class GemmJob : IParallelWork
+{
+    [ThreadStatic]
+    private static GemmJob? t_job;
+
+    private WorkerPool _pool = null!;
+
+    /// <summary>The call.</summary>
+    public GemmProblem Problem;
+
+    /// <summary>Give each thread whole products of the batch instead of sharing each product.</summary>
+    public bool BatchParallel;
+
+    /// <summary>The leader's B pack buffer, read by the whole team.</summary>
+    public float* SharedPackB;
+
+    /// <summary>Next product of the batch (batch-parallel mode).</summary>
+    public int NextItem;
+
+    /// <summary>Next row/column task of the current depth block (see <see cref="GemmDriver.Blocked"/>).</summary>
+    public int NextTask;
+
+    /// <summary>The calling thread's job, bound to <paramref name="pool"/>.</summary>
+    public static GemmJob ForCurrentThread(WorkerPool pool)
+    {
+        var job = t_job ??= new GemmJob();
+        job._pool = pool;
+        return job;
+    }
+
+    /// <summary>Waits until the whole team has arrived.</summary>
+    public void Barrier() => _pool.Barrier();
+
+    public void Execute(int part, int parts)
+    {
+        var ws = GemmWorkspace.Current;
+        if (BatchParallel)
+        {
+            int z;
+            while ((z = Interlocked.Increment(ref NextItem) - 1) < Problem.Batch)
+            {
+                GemmDriver.Blocked(ref Problem, z, ws.PackA, ws.PackB, ws.Tile, 0, 1, null);
+            }
+        }
+        else
+        {
+            for (var z = 0; z < Problem.Batch; z++)
+            {
+                GemmDriver.Blocked(ref Problem, z, ws.PackA, SharedPackB, ws.Tile, part, parts, this);
+            }
+        }
+    }
+}
+
+/// <summary>
 /// The BLIS/GotoBLAS loop nest around the microkernels: for each Nc-wide block of columns (jc) and Kc-deep block
 /// of depth (pc), B is packed once into Nr-wide slivers shared by all threads; the rows are cut into Mc-high tasks
 /// that threads take dynamically, each packing its own A block into Mr-high slivers and sweeping the microkernel
@@ -51,15 +110,20 @@ internal static unsafe class GemmDriver
         var threads = maxThreads;
         if (threads > 1 && perItem * problem.Batch >= ParallelThreshold)
         {
-            var pool = GemmWorkerPool.Instance;
+            var pool = WorkerPool.Gemm;
             threads = Math.Min(threads, pool.MaxThreads);
             if (threads > 1)
             {
                 // Many (or evenly divisible, or small) products: one product per thread at a time, no barriers.
                 // Few large products: the whole team on each product in turn.
-                var batchParallel = problem.Batch >= threads
+                var job = GemmJob.ForCurrentThread(pool);
+                job.Problem = problem;
+                job.BatchParallel = problem.Batch >= threads
                     && (problem.Batch % threads == 0 || problem.Batch >= 4 * threads || perItem < ParallelThreshold);
-                if (pool.TryRun(ref problem, threads, batchParallel))
+                job.SharedPackB = GemmWorkspace.Current.PackB;
+                job.NextItem = 0;
+                job.NextTask = 0;
+                if (pool.TryRun(job, threads))
                 {
                     return;
                 }
@@ -85,9 +149,9 @@ internal static unsafe class GemmDriver
     /// <param name="tile">This thread's edge tile.</param>
     /// <param name="tid">Thread index in the team.</param>
     /// <param name="threads">Team size.</param>
-    /// <param name="team">The pool coordinating the team (barriers, task counter); null for a team of one.</param>
+    /// <param name="team">The job coordinating the team (barriers, task counter); null for a team of one.</param>
     public static void Blocked(
-        ref GemmProblem problem, int z, float* packA, float* packB, float* tile, int tid, int threads, GemmWorkerPool? team)
+        ref GemmProblem problem, int z, float* packA, float* packB, float* tile, int tid, int threads, GemmJob? team)
     {
         var blk = GemmBlocking.For(problem.Kernel);
         int m = problem.M, n = problem.N, k = problem.K, mr = blk.Mr, nr = blk.Nr;

@@ -13,6 +13,7 @@ public abstract class Module
 {
     private readonly List<KeyValuePair<string, Parameter>> _parameters = [];
     private readonly List<KeyValuePair<string, Module>> _children = [];
+    private HashSet<Parameter>? _resetSeen;
 
     /// <summary>Creates a module computing on <paramref name="backend"/>.</summary>
     /// <param name="backend">Where parameters and activations live.</param>
@@ -105,33 +106,36 @@ public abstract class Module
         }
     }
 
-    /// <summary>Sets every parameter from its <see cref="Parameter.Init"/>, drawing normals from a generator seeded with <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// Re-initialises this module and every module below it, as PyTorch's <c>reset_parameters</c> applied to the whole
+    /// tree: each module's <see cref="ResetParametersCore"/> runs once, depth first in registration order, all drawing
+    /// from one generator seeded with <paramref name="seed"/>. This is the only way to initialise a model, so a model
+    /// with a parameter that <see cref="ParameterInit"/> cannot describe (CLIP's logit scale) is initialised correctly
+    /// whether it is reset on its own or as the child of another module.
+    /// </summary>
     /// <param name="seed">The seed; the same seed gives the same parameters.</param>
-    public void InitializeParameters(int seed)
+    public void ResetParameters(int seed)
     {
-        var rng = new Random(seed);
-        foreach (var pair in NamedParameters())
+        var random = new Random(seed);
+        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        ResetTree(random, seen);
+    }
+
+    /// <summary>
+    /// Sets this module's own parameters (not its children's). The default draws each from its
+    /// <see cref="Parameter.Init"/>; override it, calling the base first, to set what the descriptors cannot express.
+    /// Runs before the children of this module are reset.
+    /// </summary>
+    /// <param name="random">The generator shared by the whole reset, so the draws are deterministic.</param>
+    protected virtual void ResetParametersCore(Random random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        foreach (var pair in _parameters)
         {
-            var p = pair.Value;
-            var values = new float[p.Length];
-            switch (p.Init)
+            if (_resetSeen is null || _resetSeen.Add(pair.Value))
             {
-                case ParameterInit.Ones:
-                    Array.Fill(values, 1f);
-                    break;
-                case ParameterInit.Normal:
-                    for (var i = 0; i < values.Length; i++)
-                    {
-                        // Box–Muller transform.
-                        var u1 = 1.0 - rng.NextDouble();
-                        var u2 = rng.NextDouble();
-                        values[i] = (float)(p.InitStandardDeviation * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
-                    }
-
-                    break;
+                ResetFromDescriptor(pair.Value, random);
             }
-
-            p.Value.CopyFrom(values);
         }
     }
 
@@ -194,6 +198,49 @@ public abstract class Module
     protected static T RequireForward<T>(T? cached, string module)
         where T : class
         => cached ?? throw new InvalidOperationException($"{module}.Backward was called before Forward.");
+
+    private static void ResetFromDescriptor(Parameter p, Random random)
+    {
+        var values = new float[p.Length];
+        switch (p.Init)
+        {
+            case ParameterInit.Ones:
+                Array.Fill(values, 1f);
+                break;
+            case ParameterInit.Normal:
+                for (var i = 0; i < values.Length; i++)
+                {
+                    // Box–Muller transform.
+                    var u1 = 1.0 - random.NextDouble();
+                    var u2 = random.NextDouble();
+                    values[i] = (float)(p.InitStandardDeviation * BoxMuller.Sample(u1, u2));
+                }
+
+                break;
+        }
+
+        p.Value.CopyFrom(values);
+    }
+
+    private void ResetTree(Random random, HashSet<Parameter> seen)
+    {
+        // A module's own parameters draw before its children's (the order of NamedParameters), so a seed gives the
+        // values it always has.
+        _resetSeen = seen;
+        try
+        {
+            ResetParametersCore(random);
+        }
+        finally
+        {
+            _resetSeen = null;
+        }
+
+        foreach (var child in _children)
+        {
+            child.Value.ResetTree(random, seen);
+        }
+    }
 
     private void Collect(string prefix, List<KeyValuePair<string, Parameter>> result, HashSet<Parameter> seen)
     {

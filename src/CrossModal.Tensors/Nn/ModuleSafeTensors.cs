@@ -8,9 +8,9 @@ namespace CrossModal.Tensors.Nn;
 public static class ModuleSafeTensors
 {
     /// <summary>Writes every parameter of <paramref name="module"/> under its dotted name (atomically, temp + rename).</summary>
-    /// <param name="module">The module.</param>
     /// <param name="path">The .safetensors file.</param>
-    public static void Save(Module module, string path)
+    /// <param name="module">The module.</param>
+    public static void Save(string path, Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
         var tensors = new Dictionary<string, HostArray>(StringComparer.Ordinal);
@@ -48,7 +48,7 @@ public static class ModuleSafeTensors
     }
 
     /// <summary>Reads <paramref name="path"/> and loads it with <see cref="Load(Module, IReadOnlyDictionary{string, HostArray}, string)"/>.</summary>
-    /// <param name="module">The module.</param>
     /// <param name="path">The .safetensors file.</param>
-    public static void Load(Module module, string path) => Load(module, SafeTensorsFile.Read(path).Tensors, path);
+    /// <param name="module">The module.</param>
+    public static void Load(string path, Module module) => Load(module, SafeTensorsFile.Read(path).Tensors, path);
 }

@@ -74,6 +74,20 @@ public sealed class MultiHeadAttention : Module
         return OutputProjection.Forward(_y);
     }
 
+    /// <summary>
+    /// One cached decoding position of causal attention: projects <paramref name="input"/>, stores its keys and values
+    /// in <paramref name="cache"/> at the cache's position and attends over every position so far.
+    /// </summary>
+    /// <param name="input">(B, C) the normalised vectors at the current position.</param>
+    /// <param name="cache">The block's cache; its position is not advanced here.</param>
+    /// <returns>(B, C), owned by the layer.</returns>
+    internal Tensor Step(Tensor input, KeyValueCache cache)
+    {
+        var qkv = QkvProjection.Forward(input);
+        Backend.CachedAttentionForward(cache.Attended, cache.Keys, cache.Values, qkv, cache.Position, Heads);
+        return OutputProjection.Forward(cache.Attended);
+    }
+
     /// <summary>Backward pass.</summary>
     /// <param name="dOutput">(B·T, C).</param>
     /// <returns>dInput (B·T, C), owned by the layer.</returns>

@@ -2,7 +2,7 @@ using System;
 
 namespace CrossModal.Tensors.Nn;
 
-/// <summary>How a parameter is set by <see cref="Module.InitializeParameters"/>.</summary>
+/// <summary>How a parameter is set by <see cref="Module.ResetParameters"/>.</summary>
 public enum ParameterInit
 {
     /// <summary>All zeros (biases).</summary>
@@ -33,7 +33,7 @@ public sealed class Parameter
     /// <summary>The accumulated gradient; cleared by <see cref="Module.ZeroGrad"/>.</summary>
     public Tensor Gradient { get; }
 
-    /// <summary>How <see cref="Module.InitializeParameters"/> sets it.</summary>
+    /// <summary>How <see cref="Module.ResetParameters"/> sets it.</summary>
     public ParameterInit Init { get; }
 
     /// <summary>Standard deviation for <see cref="ParameterInit.Normal"/>.</summary>

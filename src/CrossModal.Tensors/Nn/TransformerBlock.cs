@@ -99,11 +99,46 @@ public sealed class TransformerBlock : Module
         var n = RowsOf(input, Width, nameof(input));
         var a = _attentionDropout.Forward(Attention.Forward(Norm1.Forward(input), batch, time, keyMask));
         _residual = Buffer(_residual, n, Width);
-        Backend.Add(input, a, _residual);
+        Backend.Add(destination: _residual, x: input, y: a);
         var m = _mlpDropout.Forward(Mlp.Forward(Norm2.Forward(_residual)));
         _output = Buffer(_output, n, Width);
-        Backend.Add(_residual, m, _output);
+        Backend.Add(destination: _output, x: _residual, y: m);
         return _output;
+    }
+
+    /// <summary>A key/value cache for decoding <paramref name="batch"/> sequences of up to <paramref name="maxTime"/> positions with <see cref="Step"/>.</summary>
+    /// <param name="batch">B.</param>
+    /// <param name="maxTime">Positions the cache holds.</param>
+    /// <exception cref="InvalidOperationException">The block's attention is not causal (a later position would change earlier outputs).</exception>
+    public KeyValueCache CreateCache(int batch, int maxTime)
+    {
+        if (!Attention.Causal)
+        {
+            throw new InvalidOperationException("Only a causal block can decode incrementally.");
+        }
+
+        return new KeyValueCache(Backend, batch, maxTime, Width);
+    }
+
+    /// <summary>
+    /// Runs the block on one new position of each of B sequences given the history in <paramref name="cache"/>: the
+    /// same arithmetic as <see cref="Forward"/> on the whole sequence (in evaluation mode), restricted to the last row.
+    /// Advances the cache by one position. The step's activations reuse the cache's and the layers' buffers.
+    /// </summary>
+    /// <param name="input">(B, C) the vectors at the cache's position.</param>
+    /// <param name="cache">From <see cref="CreateCache"/> of this block.</param>
+    /// <returns>(B, C), owned by the cache.</returns>
+    public Tensor Step(Tensor input, KeyValueCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(cache);
+        cache.CheckStep(input, Width);
+        var a = Attention.Step(Norm1.Forward(input), cache);
+        Backend.Add(x: input, y: a, destination: cache.Residual);
+        var m = Mlp.Forward(Norm2.Forward(cache.Residual));
+        Backend.Add(x: cache.Residual, y: m, destination: cache.Output);
+        cache.Advance();
+        return cache.Output;
     }
 
     /// <summary>Backward pass.</summary>
@@ -114,10 +149,10 @@ public sealed class TransformerBlock : Module
         var residual = RequireForward(_residual, nameof(TransformerBlock));
         var dNorm2 = Norm2.Backward(Mlp.Backward(_mlpDropout.Backward(dOutput)));
         _dResidual = Buffer(_dResidual, residual.Shape);
-        Backend.Add(dNorm2, dOutput, _dResidual);
+        Backend.Add(destination: _dResidual, x: dNorm2, y: dOutput);
         var dNorm1 = Norm1.Backward(Attention.Backward(_attentionDropout.Backward(_dResidual)));
         _dInput = Buffer(_dInput, residual.Shape);
-        Backend.Add(dNorm1, _dResidual, _dInput);
+        Backend.Add(destination: _dInput, x: dNorm1, y: _dResidual);
         return _dInput;
     }
 }

@@ -61,7 +61,19 @@ public static class CocoCaptions
                     throw new InvalidDataException($"{path}: annotations[{index}].caption is missing or not a string.");
                 }
 
-                records.Add(new CaptionRecord(id.ToString(CultureInfo.InvariantCulture), caption.GetString()!));
+                string text;
+                try
+                {
+                    text = caption.GetString()!;
+                }
+                catch (InvalidOperationException e)
+                {
+                    // JsonDocument validates structure, not string contents: invalid UTF-8 or an unpaired surrogate
+                    // escape only surfaces when the string is read.
+                    throw new InvalidDataException($"{path}: annotations[{index}].caption is not valid Unicode text ({e.Message}).", e);
+                }
+
+                records.Add(new CaptionRecord(id.ToString(CultureInfo.InvariantCulture), text));
                 index++;
             }
 

@@ -12,9 +12,9 @@ internal static class CaptioningTestModels
 {
     public static PrefixLanguageModel Create(string mapper, int vocabulary = 5, int embeddingDimension = 6, int prefixLength = 2, int seed = 1, float scale = 0.5f)
     {
-        var spec = new PrefixLanguageModelSpec
+        var options = new PrefixLanguageModelOptions
         {
-            Mapper = mapper,
+            Mapper = PrefixMapperKinds.Parse(mapper),
             EmbeddingDimension = embeddingDimension,
             PrefixLength = prefixLength,
             MapperClipLength = 3,
@@ -22,7 +22,7 @@ internal static class CaptioningTestModels
             MapperHeads = 2,
             Decoder = new Gpt2DecoderOptions { VocabularySize = vocabulary, Context = 10, Width = 16, Layers = 2, Heads = 2 },
         };
-        var model = spec.Build(CpuBackend.Default);
+        var model = new PrefixLanguageModel(CpuBackend.Default, options);
         Randomize(model, seed, scale);
         return model;
     }

@@ -33,7 +33,7 @@ public sealed class Gpt2CheckpointTests
     [Fact]
     public void LogitsMatchPyTorch()
     {
-        var decoder = Gpt2Checkpoint.Load(CpuBackend.Default, FixtureDirectory);
+        var decoder = Gpt2Decoder.Load(FixtureDirectory, CpuBackend.Default);
         decoder.Eval();
         var expected = Expected;
         var ids = Ids(expected.Tensors["input_ids"]);
@@ -44,12 +44,47 @@ public sealed class Gpt2CheckpointTests
     [Fact]
     public void PrefixLogitsMatchPyTorchInputsEmbeds()
     {
-        var decoder = Gpt2Checkpoint.Load(CpuBackend.Default, Path.Combine(FixtureDirectory, "model.safetensors"));
+        var decoder = Gpt2Decoder.Load(Path.Combine(FixtureDirectory, "model.safetensors"), CpuBackend.Default);
         var expected = Expected;
         var prefix = expected.Tensors["inputs_embeds_prefix"];
         var prefixTensor = CaptioningTestModels.Upload(prefix.Data, 2 * 4, 32);
         var logits = decoder.Forward(prefixTensor, 4, Ids(expected.Tensors["prefix_input_ids"]), 2, 7);
         CaptioningTestModels.AssertClose(expected.Tensors["prefix_logits"].Data, logits.ToArray(), Atol, Rtol, "prefix logits");
+    }
+
+    [Fact]
+    public void SavedFolderHasHuggingFacesLayoutAndLoadsBackToTheSameLogits()
+    {
+        var decoder = Gpt2Decoder.Load(FixtureDirectory);
+        var folder = Path.Combine(Path.GetTempPath(), "gpt2-saved-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            decoder.Save(folder);
+            using (var saved = SafeTensorsReader.Open(Path.Combine(folder, "model.safetensors")))
+            using (var original = SafeTensorsReader.Open(Path.Combine(FixtureDirectory, "model.safetensors")))
+            {
+                foreach (var name in saved.Names)
+                {
+                    Assert.Equal(original.GetShape(name), saved.GetShape(name));
+                    var (a, b) = (new float[original.GetElementCount(name)], new float[saved.GetElementCount(name)]);
+                    original.Read(name, a);
+                    saved.Read(name, b);
+                    Assert.Equal(a, b);
+                }
+            }
+
+            Assert.Equal(decoder.Options.Width, Gpt2Checkpoint.ReadConfig(Path.Combine(folder, "config.json")).Width);
+            var again = Gpt2Decoder.Load(folder);
+            var ids = Ids(Expected.Tensors["input_ids"]);
+            Assert.Equal(decoder.Forward(null, 0, ids, 3, 11).ToArray(), again.Forward(null, 0, ids, 3, 11).ToArray());
+        }
+        finally
+        {
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
     }
 
     [Fact]
@@ -63,7 +98,7 @@ public sealed class Gpt2CheckpointTests
         {
             SafeTensorsFile.Write(path, tensors);
             var decoder = new Gpt2Decoder(CpuBackend.Default, Gpt2Checkpoint.ReadConfig(Path.Combine(FixtureDirectory, "config.json")));
-            var error = Assert.Throws<InvalidDataException>(() => Gpt2Checkpoint.LoadWeights(decoder, path));
+            var error = Assert.Throws<InvalidDataException>(() => Gpt2Checkpoint.LoadWeights(path, decoder));
             Assert.Contains("transformer.h.1.mlp.c_fc.bias", error.Message, StringComparison.Ordinal);
         }
         finally
@@ -85,7 +120,7 @@ public sealed class Gpt2CheckpointTests
         {
             SafeTensorsFile.Write(path, tensors);
             var decoder = new Gpt2Decoder(CpuBackend.Default, Gpt2Checkpoint.ReadConfig(Path.Combine(FixtureDirectory, "config.json")));
-            var error = Assert.Throws<InvalidDataException>(() => Gpt2Checkpoint.LoadWeights(decoder, path));
+            var error = Assert.Throws<InvalidDataException>(() => Gpt2Checkpoint.LoadWeights(path, decoder));
             Assert.Contains("lm_head.weight", error.Message, StringComparison.Ordinal);
         }
         finally

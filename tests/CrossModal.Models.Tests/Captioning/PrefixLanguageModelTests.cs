@@ -86,4 +86,36 @@ public sealed class PrefixLanguageModelTests
         var error = Assert.Throws<ArgumentException>(() => new PrefixLanguageModel(new MlpMapper(CpuBackend.Default, 4, 2, 8), decoder));
         Assert.Equal("mapper", error.ParamName);
     }
+
+    [Fact]
+    public void A_model_built_around_a_decoder_leaves_the_options_alone_and_reports_its_real_shape()
+    {
+        var decoder = new Gpt2Decoder(CpuBackend.Default, new Gpt2DecoderOptions { VocabularySize = 5, Context = 8, Width = 16, Layers = 1, Heads = 2 });
+        var options = new PrefixLanguageModelOptions { Mapper = PrefixMapperKind.Linear, EmbeddingDimension = 4, PrefixLength = 3 };
+        var model = new PrefixLanguageModel(options, decoder);
+        Assert.Null(options.Decoder);
+        Assert.Equal(3, options.PrefixLength);
+        var reported = model.Options;
+        Assert.Equal(PrefixMapperKind.Linear, reported.Mapper);
+        Assert.Equal(1, reported.PrefixLength); // the linear mapper makes one prefix vector whatever was asked
+        Assert.True(reported.Decoder!.SameShape(decoder.Options));
+        Assert.NotSame(decoder.Options, reported.Decoder);
+
+        // The options rebuild the same model.
+        var rebuilt = new PrefixLanguageModel(CpuBackend.Default, reported);
+        Assert.Equal(model.NamedParameters().Select(p => (p.Key, p.Value.Value.Shape.ToArray().Length)), rebuilt.NamedParameters().Select(p => (p.Key, p.Value.Value.Shape.ToArray().Length)));
+
+        var other = new PrefixLanguageModelOptions { EmbeddingDimension = 4, Decoder = new Gpt2DecoderOptions { VocabularySize = 9, Context = 8, Width = 16, Layers = 1, Heads = 2 } };
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => new PrefixLanguageModel(other, decoder)).ParamName);
+        Assert.Equal("options", Assert.Throws<ArgumentException>(() => new PrefixLanguageModel(CpuBackend.Default, new PrefixLanguageModelOptions { EmbeddingDimension = 4 })).ParamName);
+    }
+
+    [Fact]
+    public void Mapper_kinds_have_stable_names_and_unknown_names_are_a_clear_error()
+    {
+        Assert.Equal(["mlp", "transformer", "linear"], Enum.GetValues<PrefixMapperKind>().Select(k => k.ToName()));
+        Assert.Equal(PrefixMapperKind.Transformer, PrefixMapperKinds.Parse("Transformer"));
+        var e = Assert.Throws<ArgumentException>(() => PrefixMapperKinds.Parse("lstm"));
+        Assert.Contains("Unknown mapper 'lstm'; expected mlp, transformer or linear", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -5,6 +5,7 @@ using CrossModal.Models.Clip;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Cpu;
 using CrossModal.Tensors.IO;
+using CrossModal.Tensors.Nn;
 using CrossModal.Tensors.Optim;
 using Xunit;
 using static CrossModal.Models.Tests.Clip.ClipFixtures;
@@ -53,7 +54,7 @@ public sealed class ClipCheckpointTests : IDisposable
         File.Copy(Path.Combine(ModelDirectory, ClipCheckpoint.ConfigFileName), Path.Combine(_folder, ClipCheckpoint.ConfigFileName));
         SafeTensorsFile.Write(Path.Combine(_folder, ClipCheckpoint.WeightsFileName), tensors);
 
-        var e = Assert.Throws<InvalidDataException>(() => ClipCheckpoint.Load(_folder));
+        var e = Assert.Throws<InvalidDataException>(() => ClipModel.Load(_folder));
         Assert.Contains("3 problem(s)", e.Message, StringComparison.Ordinal);
         Assert.Contains("unexpected tensor 'text_model.encoder.layers.7.mlp.fc1.weight'", e.Message, StringComparison.Ordinal);
         Assert.Contains("missing tensor 'vision_model.post_layernorm.bias'", e.Message, StringComparison.Ordinal);
@@ -64,11 +65,11 @@ public sealed class ClipCheckpointTests : IDisposable
     public void Missing_folder_and_files_are_named()
     {
         var missing = Path.Combine(_folder, "nope");
-        Assert.Contains(missing, Assert.Throws<DirectoryNotFoundException>(() => ClipCheckpoint.Load(missing)).Message, StringComparison.Ordinal);
+        Assert.Contains(missing, Assert.Throws<DirectoryNotFoundException>(() => ClipModel.Load(missing)).Message, StringComparison.Ordinal);
         Directory.CreateDirectory(_folder);
-        Assert.Contains("config.json", Assert.Throws<FileNotFoundException>(() => ClipCheckpoint.Load(_folder)).Message, StringComparison.Ordinal);
+        Assert.Contains("config.json", Assert.Throws<FileNotFoundException>(() => ClipModel.Load(_folder)).Message, StringComparison.Ordinal);
         File.Copy(Path.Combine(ModelDirectory, ClipCheckpoint.ConfigFileName), Path.Combine(_folder, ClipCheckpoint.ConfigFileName));
-        Assert.Contains("model.safetensors", Assert.Throws<FileNotFoundException>(() => ClipCheckpoint.Load(_folder)).Message, StringComparison.Ordinal);
+        Assert.Contains("model.safetensors", Assert.Throws<FileNotFoundException>(() => ClipModel.Load(_folder)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -77,9 +78,12 @@ public sealed class ClipCheckpointTests : IDisposable
         Directory.CreateDirectory(_folder);
         var path = Path.Combine(_folder, "config.json");
         File.WriteAllText(path, """{"text_config": {"hidden_act": "relu"}}""");
-        Assert.Contains("hidden_act 'relu'", Assert.Throws<ArgumentException>(() => ClipConfig.Load(path)).Message, StringComparison.Ordinal);
+        // Bad values in a file are bad file contents: InvalidDataException naming the file, not ArgumentException.
+        var relu = Assert.Throws<InvalidDataException>(() => ClipConfig.Load(path)).Message;
+        Assert.Contains("hidden_act 'relu'", relu, StringComparison.Ordinal);
+        Assert.StartsWith(path, relu, StringComparison.Ordinal);
         File.WriteAllText(path, """{"vision_config": {"image_size": 100, "patch_size": 32}}""");
-        Assert.Contains("image_size 100", Assert.Throws<ArgumentException>(() => ClipConfig.Load(path)).Message, StringComparison.Ordinal);
+        Assert.Contains("image_size 100", Assert.Throws<InvalidDataException>(() => ClipConfig.Load(path)).Message, StringComparison.Ordinal);
         File.WriteAllText(path, """{"projection_dim": "wide"}""");
         Assert.Contains("projection_dim", Assert.Throws<InvalidDataException>(() => ClipConfig.Load(path)).Message, StringComparison.Ordinal);
     }
@@ -100,8 +104,8 @@ public sealed class ClipCheckpointTests : IDisposable
         var model = LoadTiny();
         var pixels = Get("pixel_values");
         var before = model.EncodePixels(pixels, 4);
-        ClipCheckpoint.Save(model, _folder);
-        var again = ClipCheckpoint.Load(_folder);
+        model.Save(_folder);
+        var again = ClipModel.Load(_folder);
         Assert.Equal(before.Array, again.EncodePixels(pixels, 4).Array);
         Assert.Equal(model.EncodeTexts(Captions).Array, again.EncodeTexts(Captions).Array);
     }
@@ -110,7 +114,7 @@ public sealed class ClipCheckpointTests : IDisposable
     public void Training_steps_on_a_tiny_random_clip_decrease_the_contrastive_loss()
     {
         var model = new ClipModel(CpuBackend.Default, TinyConfig());
-        model.Initialize(seed: 7);
+        model.ResetParameters(seed: 7);
         var parameters = model.Parameters();
         Assert.Equal(ClipCheckpoint.Bindings(model).Count - (4 * 2), parameters.Count); // per block, HF's q/k/v (6 tensors) are one packed c_attn (2)
         const int batch = 8;
@@ -150,12 +154,29 @@ public sealed class ClipCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Resetting_through_the_module_api_sets_clips_logit_scale_alone_or_as_a_child()
+    {
+        var expected = TinyConfig().LogitScaleInit;
+        Assert.NotEqual(0f, expected);
+        Module alone = new ClipModel(CpuBackend.Default, TinyConfig());
+        alone.ResetParameters(seed: 2);
+        Assert.Equal(expected, ((ClipModel)alone).LogitScale.Value.ToArray()[0]);
+
+        var parent = new Holder(new ClipModel(CpuBackend.Default, TinyConfig()));
+        parent.ResetParameters(seed: 2);
+        Assert.Equal(expected, parent.Clip.LogitScale.Value.ToArray()[0]);
+        Assert.Equal(
+            ((ClipModel)alone).GetParameter("visual_projection.weight").Value.ToArray(),
+            parent.Clip.GetParameter("visual_projection.weight").Value.ToArray());
+    }
+
+    [Fact]
     public void Same_seed_gives_the_same_model()
     {
         var a = new ClipModel(CpuBackend.Default, TinyConfig());
         var b = new ClipModel(CpuBackend.Default, TinyConfig());
-        a.Initialize(3);
-        b.Initialize(3);
+        a.ResetParameters(3);
+        b.ResetParameters(3);
         int[] tokens = [5, 6, 63, 0, 0, 0, 0, 0];
         Assert.Equal(a.EncodeTokens(tokens, 1).Array, b.EncodeTokens(tokens, 1).Array);
     }
@@ -164,7 +185,7 @@ public sealed class ClipCheckpointTests : IDisposable
     public void Bad_inputs_name_the_argument()
     {
         var model = new ClipModel(CpuBackend.Default, TinyConfig());
-        model.Initialize(1);
+        model.ResetParameters(1);
         Assert.Contains("outside the vocabulary", Assert.Throws<ArgumentException>(() => model.EncodeTokens([1, 64, 0, 0, 0, 0, 0, 0], 1)).Message, StringComparison.Ordinal);
         Assert.Contains("context of 8", Assert.Throws<ArgumentException>(() => model.EncodeTokens(new int[9], 1)).Message, StringComparison.Ordinal);
         Assert.Equal("pixels", Assert.Throws<ArgumentException>(() => model.EncodePixels(new float[10], 1)).ParamName);
@@ -194,4 +215,16 @@ public sealed class ClipCheckpointTests : IDisposable
         Assert.Equal([2f, 3, 12, 13, 102, 103, 112, 113, 202, 203, 212, 213], patches.AsSpan(12, 12).ToArray());
         Assert.Equal([20f, 21, 30, 31, 120, 121, 130, 131, 220, 221, 230, 231], patches.AsSpan(24, 12).ToArray());
     }
+}
+
+/// <summary>A module holding a CLIP model as its only child, as a bigger model would.</summary>
+internal sealed class Holder : Module
+{
+    public Holder(ClipModel clip)
+        : base(clip.Backend)
+    {
+        Clip = AddModule("clip", clip);
+    }
+
+    public ClipModel Clip { get; }
 }

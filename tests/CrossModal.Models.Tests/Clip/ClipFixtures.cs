@@ -76,5 +76,5 @@ internal static class ClipFixtures
         }
     }
 
-    public static ClipModel LoadTiny() => ClipCheckpoint.Load(ModelDirectory);
+    public static ClipModel LoadTiny() => ClipModel.Load(ModelDirectory);
 }

@@ -10,7 +10,7 @@ namespace CrossModal.Models.Tests.Clip;
 /// <summary>The tiny Hugging Face-layout CLIP of make_clip_fixtures.py against its PyTorch reference.</summary>
 public sealed class ClipParityTests
 {
-    /// <summary>The bar for embeddings: 1e-4 absolute.</summary>
+    /// <summary>Bar for embeddings, 1e-4 absolute: what float32 accumulation-order differences from PyTorch leave.</summary>
     private const float EmbeddingTolerance = 1e-4f;
 
     /// <summary>Gradients go through a longer fp32 chain than the forward pass (llm.c uses the same bound).</summary>

@@ -9,7 +9,7 @@ namespace CrossModal.Models.Tests.Images;
 
 public class ClipImagePreprocessorTests(ITestOutputHelper output)
 {
-    /// <summary>The parity bar from the issue, 2/255 per pixel before normalisation, for input decoded by our JPEG
+    /// <summary>The parity bar, 2/255 per pixel before normalisation, for input decoded by our JPEG
     /// decoder (libjpeg-turbo builds may differ). Measured: 0 on all six photographs with Debian's 2.1.5.</summary>
     private const int PixelTolerance = 2;
 

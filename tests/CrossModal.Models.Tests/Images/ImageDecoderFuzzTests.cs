@@ -1,5 +1,4 @@
 using System;
-using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using CrossModal.Abstractions;
@@ -38,9 +37,7 @@ public class ImageDecoderFuzzTests(ITestOutputHelper output)
     /// <summary>Mutates every fixture file of <paramref name="folder"/> (tests/reference/images) in turn.</summary>
     private void Run(string folder, int mutants, bool fixCrc)
     {
-        var random = new Random(Seed + mutants);
         var fixtures = new List<string>();
-        var inputs = new List<byte[]>();
         foreach (string path in Directory.GetFiles(ImageFixtures.Reference(folder)))
         {
             if (!path.EndsWith(".npy", StringComparison.Ordinal))
@@ -50,91 +47,9 @@ public class ImageDecoderFuzzTests(ITestOutputHelper output)
         }
 
         fixtures.Sort(StringComparer.Ordinal);
-        foreach (string f in fixtures)
-        {
-            inputs.Add(File.ReadAllBytes(f));
-        }
-
-        int decoded = 0, refused = 0;
-        for (int i = 0; i < mutants; i++)
-        {
-            int which = i % inputs.Count;
-            byte[] mutant = Mutate(inputs[which], random);
-            if (fixCrc && random.Next(2) == 0)
-            {
-                FixPngCrcs(mutant);
-            }
-
-            string name = $"mutant-{i}-of-{Path.GetFileName(fixtures[which])}";
-            try
-            {
-                ImageData image = Decoder.Decode(mutant, name);
-                Assert.Equal((long)image.Width * image.Height * 3, image.Pixels.LongLength);
-                decoded++;
-            }
-            catch (InvalidDataException e)
-            {
-                Assert.StartsWith(name + ": ", e.Message, StringComparison.Ordinal);
-                refused++;
-            }
-            catch (Exception e)
-            {
-                throw new XunitException($"{name} (seed {Seed + mutants}) threw {e.GetType().Name}, not InvalidDataException: {e}");
-            }
-        }
-
+        var (decoded, refused) = ImageMutations.Fuzz(Decoder, fixtures, mutants, Seed + mutants, fixCrc);
         output.WriteLine($"{mutants} mutants: {decoded} decoded, {refused} refused with InvalidDataException");
         Assert.Equal(mutants, decoded + refused);
         Assert.True(refused > mutants / 10, "the mutations should break most files");
-    }
-
-    /// <summary>One to four random edits; the signature (first 8 bytes) is kept 90 % of the time so that most mutants
-    /// reach the decoder behind it.</summary>
-    private static byte[] Mutate(byte[] original, Random random)
-    {
-        var data = new List<byte>(original);
-        int edits = random.Next(1, 5);
-        for (int e = 0; e < edits && data.Count > 0; e++)
-        {
-            int floor = random.Next(10) == 0 ? 0 : Math.Min(8, data.Count - 1);
-            int at = random.Next(floor, data.Count);
-            switch (random.Next(7))
-            {
-                case 0: data[at] ^= (byte)(1 << random.Next(8)); break;
-                case 1: data[at] = (byte)random.Next(256); break;
-                case 2: data[at] = random.Next(2) == 0 ? (byte)0 : (byte)0xFF; break;
-                case 3: data.RemoveRange(at, data.Count - at); break; // truncate
-                case 4: data.RemoveRange(at, Math.Min(data.Count - at, random.Next(1, 16))); break;
-                case 5:
-                    var junk = new byte[random.Next(1, 16)];
-                    random.NextBytes(junk);
-                    data.InsertRange(at, junk);
-                    break;
-                default: // duplicate a slice elsewhere
-                    int length = Math.Min(data.Count - at, random.Next(1, 64));
-                    data.InsertRange(random.Next(floor, data.Count), data.GetRange(at, length));
-                    break;
-            }
-        }
-
-        return data.ToArray();
-    }
-
-    /// <summary>Recomputes the CRC of every whole chunk, so that a mutation inside a chunk passes the CRC check.</summary>
-    private static void FixPngCrcs(byte[] file)
-    {
-        int pos = 8;
-        while (pos + 12 <= file.Length)
-        {
-            uint length = BinaryPrimitives.ReadUInt32BigEndian(file.AsSpan(pos));
-            if (length > (uint)(file.Length - pos - 12))
-            {
-                return;
-            }
-
-            uint crc = PngDecoderTests.Crc32(file.AsSpan(pos + 4, (int)length + 4));
-            BinaryPrimitives.WriteUInt32BigEndian(file.AsSpan(pos + 8 + (int)length), crc);
-            pos += 12 + (int)length;
-        }
     }
 }

@@ -157,23 +157,7 @@ public class PngDecoderTests
         byte[] typeBytes = System.Text.Encoding.ASCII.GetBytes(type);
         stream.Write(typeBytes);
         stream.Write(body);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32([.. typeBytes, .. body]));
+        BinaryPrimitives.WriteUInt32BigEndian(word, ImageMutations.Crc32([.. typeBytes, .. body]));
         stream.Write(word);
-    }
-
-    /// <summary>Bitwise CRC-32 (the slow twin of the decoder's table-driven one).</summary>
-    internal static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-            }
-        }
-
-        return ~crc;
     }
 }

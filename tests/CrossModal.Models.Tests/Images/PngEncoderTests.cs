@@ -68,7 +68,7 @@ public class PngEncoderTests
             string path = Path.Combine(dir, "out.png");
             File.WriteAllText(path, "old contents");
             var image = new ImageData(3, 2, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]);
-            PngEncoder.Write(image, path);
+            PngEncoder.Write(path, image);
             Assert.Equal(image.Pixels, ImageDecoder.Default.Decode(path).Pixels);
             Assert.Equal(new[] { Path.Combine(dir, "out.png") }, Directory.GetFiles(dir));
         }

@@ -8,7 +8,7 @@ using CrossModal.Training.Captioning;
 
 namespace CrossModal.Tensors.Cuda.Tests.Conformance;
 
-/// <content>End to end: a few steps of the text-only captioner trainer with the backend injected.</content>
+/// <content>End to end: a few steps of the caption trainer (text-only supervision) with the backend injected.</content>
 public static partial class ConformanceCases
 {
     // Tiny on purpose: the CPU test device runs one OS thread per simulated GPU thread.
@@ -45,15 +45,15 @@ public static partial class ConformanceCases
     {
         const int Dimension = 8;
         var tokenizer = WordTokenizer.Build(Captions);
-        var spec = new PrefixLanguageModelSpec
+        var spec = new PrefixLanguageModelOptions
         {
             EmbeddingDimension = Dimension,
             PrefixLength = 2,
             Decoder = new Gpt2DecoderOptions { VocabularySize = tokenizer.VocabularySize, Context = 8, Width = 8, Layers = 1, Heads = 2 },
         };
-        var model = spec.Build(backend);
-        model.InitializeParameters(3);
-        var options = new TextOnlyCaptionTrainerOptions
+        var model = new PrefixLanguageModel(backend, spec);
+        model.ResetParameters(3);
+        var options = new CaptionTrainerOptions
         {
             Epochs = 2,
             BatchSize = 4,
@@ -65,7 +65,7 @@ public static partial class ConformanceCases
             Seed = 17,
         };
         var embeddings = new EmbeddingMatrix(Random(Captions.Length * Dimension, 11), Captions.Length, Dimension);
-        var result = new TextOnlyCaptionTrainer(model, spec, tokenizer, null, options).Train(Captions, embeddings);
+        var result = new CaptionTrainer(model, tokenizer, null, options).Train(Captions, embeddings);
         return result.StepLosses.ToArray();
     }
 }

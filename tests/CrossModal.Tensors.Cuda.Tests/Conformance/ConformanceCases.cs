@@ -33,6 +33,7 @@ public static partial class ConformanceCases
         new("quickgelu", b => ActivationCase(b, "quickgelu", Activation.QuickGelu)),
         new("tanh", b => ActivationCase(b, "tanh", Activation.Tanh)),
         new("softmax", Softmax),
+        new("online_softmax_step", OnlineSoftmax),
         new("attention_causal", b => Attention(b, "attention_causal", true)),
         new("attention_causal_padded", b => Attention(b, "attention_causal_padded", true)),
         new("attention_bidirectional", b => Attention(b, "attention_bidirectional", false)),
@@ -44,6 +45,14 @@ public static partial class ConformanceCases
         new("l2_normalisation", L2Normalization),
         new("contrastive", b => Contrastive(b, "contrastive")),
         new("contrastive_clamped", b => Contrastive(b, "contrastive_clamped")),
+        new("conv_k1_s1_p0", b => Convolution(b, "conv_k1_s1_p0")),
+        new("conv_k3_s1_p0", b => Convolution(b, "conv_k3_s1_p0")),
+        new("conv_k3_s1_p1", b => Convolution(b, "conv_k3_s1_p1")),
+        new("conv_k3_s2_p1", b => Convolution(b, "conv_k3_s2_p1")),
+        new("conv_k5_s2_p2_nobias", b => Convolution(b, "conv_k5_s2_p2_nobias")),
+        new("maxpool_k2_s2", b => MaxPooling(b, "maxpool_k2_s2")),
+        new("maxpool_k2_s2_odd", b => MaxPooling(b, "maxpool_k2_s2_odd")),
+        new("maxpool_k3_s2", b => MaxPooling(b, "maxpool_k3_s2")),
         new("adamw", AdamW),
         new("sgd_momentum", Sgd),
         new("argument_errors", ArgumentErrors),
@@ -83,7 +92,7 @@ public static partial class ConformanceCases
 
                 var expected = NaiveGemm(ta, tb, M, N, K, alpha, a, b, beta, c);
                 var ct = Check.Upload(backend, c, M, N);
-                backend.MatMul(Check.Upload(backend, a, ta ? K : M, ta ? M : K), ta, Check.Upload(backend, b, tb ? N : K, tb ? K : N), tb, ct, alpha, beta);
+                backend.MatMul(ct, Check.Upload(backend, a, ta ? K : M, ta ? M : K), ta, Check.Upload(backend, b, tb ? N : K, tb ? K : N), tb, alpha, beta);
                 Check.Close(expected, ct.ToArray(), Check.ForwardTolerance, $"A{(ta ? "ᵀ" : "")}·B{(tb ? "ᵀ" : "")} α={alpha} β={beta}");
             }
         }
@@ -95,7 +104,7 @@ public static partial class ConformanceCases
         var a = Random(Batch * M * K, 4);
         var b = Random(Batch * N * K, 5);
         var ct = backend.Allocate(Batch, M, N);
-        backend.MatMul(Check.Upload(backend, a, Batch, M, K), false, Check.Upload(backend, b, Batch, N, K), true, ct);
+        backend.MatMul(ct, Check.Upload(backend, a, Batch, M, K), false, Check.Upload(backend, b, Batch, N, K), true);
         var expected = new float[Batch * M * N];
         for (var i = 0; i < Batch; i++)
         {
@@ -140,13 +149,13 @@ public static partial class ConformanceCases
         var ys = Random(N, 7);
         x.CopyFrom(xs);
         y.CopyFrom(ys);
-        backend.Add(x: x, y: y, destination: z);
+        backend.Add(destination: z, x: x, y: y);
         Check.Close(xs.Zip(ys, (p, q) => p + q).ToArray(), z.ToArray(), Check.ForwardTolerance, "add");
-        backend.Axpy(0.25f, x, z);
+        backend.Axpy(z, 0.25f, x);
         Check.Close(xs.Zip(ys, (p, q) => p + q + 0.25f * p).ToArray(), z.ToArray(), Check.ForwardTolerance, "axpy");
         backend.Scale(z, -2f);
         Check.Close(xs.Zip(ys, (p, q) => -2f * (p + q + 0.25f * p)).ToArray(), z.ToArray(), Check.ForwardTolerance, "scale");
-        backend.Copy(source: x, destination: z);
+        backend.Copy(destination: z, source: x);
         Check.Close(xs, z.ToArray(), 0, "copy");
         Check.Close([(float)xs.Sum(v => (double)v)], [backend.Sum(x)], Check.ForwardTolerance, "sum");
         Check.Close([(float)xs.Sum(v => (double)v * v)], [(float)backend.SumOfSquares(x)], Check.ForwardTolerance, "sum of squares");
@@ -416,9 +425,9 @@ public static partial class ConformanceCases
     private static void ArgumentErrors(IComputeBackend backend)
     {
         var a = backend.Allocate(2, 3);
-        Check.Throws<ArgumentException>(() => backend.MatMul(a, false, backend.Allocate(2, 3), false, backend.Allocate(2, 3)), "MatMul with shapes that do not multiply");
-        Check.Throws<ArgumentException>(() => backend.Upload(new float[5], a), "Upload of the wrong length");
-        Check.Throws<ArgumentException>(() => backend.Download(a, new float[7]), "Download into the wrong length");
+        Check.Throws<ArgumentException>(() => backend.MatMul(backend.Allocate(2, 3), a, false, backend.Allocate(2, 3), false), "MatMul with shapes that do not multiply");
+        Check.Throws<ArgumentException>(() => backend.Upload(a, new float[5]), "Upload of the wrong length");
+        Check.Throws<ArgumentException>(() => backend.Download(new float[7], a), "Download into the wrong length");
         Check.Throws<ArgumentOutOfRangeException>(() => backend.EmbeddingForward(backend.Allocate(1, 3), [2], a), "an embedding id outside the table");
         Check.Throws<ArgumentOutOfRangeException>(() => backend.CrossEntropyForward(backend.Allocate(2), backend.Allocate(2), a, [0, 3], -100, 0f), "a target outside the classes");
         Check.Throws<ArgumentOutOfRangeException>(() => backend.DropoutForward(a, backend.Allocate(2, 3), a, 1f, 0), "a drop probability of 1");

@@ -31,9 +31,9 @@ public class CpuBackendOptionsTests
         var c = one.Allocate(130, 90);
         a.CopyFrom(GemmTests.RandomValues(rng, 130 * 200));
         b.CopyFrom(GemmTests.RandomValues(rng, 200 * 90));
-        one.MatMul(a, false, b, false, c);
+        one.MatMul(c, a, false, b, false);
         var all = CpuBackend.Default.Allocate(130, 90);
-        CpuBackend.Default.MatMul(a, false, b, false, all);
+        CpuBackend.Default.MatMul(all, a, false, b, false);
 
         // Threads never split the depth, so the sums are bitwise identical.
         Assert.Equal(all.ToArray(), c.ToArray());

@@ -59,7 +59,7 @@ public class OpenBlasGemmTests
             var c = backend.Allocate(4, 9, 11);
             a.CopyFrom(ah);
             b.CopyFrom(bh);
-            backend.MatMul(a, false, b, true, c, alpha: 0.5f);
+            backend.MatMul(c, a, false, b, true, alpha: 0.5f);
             return c.ToArray();
         }
 

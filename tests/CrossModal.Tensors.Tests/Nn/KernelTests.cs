@@ -6,7 +6,7 @@ using Xunit;
 
 namespace CrossModal.Tensors.Tests.Nn;
 
-/// <summary>Fast span kernels against their scalar twins over many shapes (STYLE.md §2), and their argument errors.</summary>
+/// <summary>Fast span kernels against their slow scalar twins over many shapes, and their argument errors.</summary>
 public class KernelTests
 {
     // fp32 kernels vs double-precision twins over rows of up to a few hundred elements.

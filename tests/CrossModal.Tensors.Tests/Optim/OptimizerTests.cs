@@ -68,25 +68,6 @@ public class OptimizerTests
     }
 
     [Fact]
-    public void Gpt_parameters_have_dotted_pytorch_style_names_and_the_head_is_tied()
-    {
-        var model = new TransformerLanguageModel(CpuBackend.Default, new TransformerLanguageModelOptions
-        {
-            VocabularySize = 11, Context = 4, Width = 8, Layers = 2, Heads = 2,
-        });
-        var names = model.NamedParameters().Select(p => p.Key).ToArray();
-        Assert.Equal("wte.weight", names[0]);
-        Assert.Equal("wpe.weight", names[1]);
-        Assert.Contains("h.0.attn.c_attn.weight", names);
-        Assert.Contains("h.1.mlp.c_proj.bias", names);
-        Assert.Equal("ln_f.bias", names[^1]);
-        Assert.Equal(2 + (2 * 12) + 2, names.Length);
-
-        // L·12C² + 13C per layer, plus embeddings and ln_f: the GPT-2 count with a tied head.
-        Assert.Equal((11 * 8) + (4 * 8) + (2 * ((12 * 8 * 8) + (13 * 8))) + (2 * 8), model.ParameterCount());
-    }
-
-    [Fact]
     public void Dropout_is_the_identity_in_eval_mode()
     {
         var backend = CpuBackend.Default;
@@ -103,36 +84,5 @@ public class OptimizerTests
     {
         var e = Assert.Throws<InvalidOperationException>(() => new LayerNorm(CpuBackend.Default, 4).Backward(CpuBackend.Default.Allocate(1, 4)));
         Assert.Contains("LayerNorm.Backward was called before Forward", e.Message, StringComparison.Ordinal);
-    }
-}
-
-public class ModuleSafeTensorsTests
-{
-    [Fact]
-    public void Parameters_round_trip_through_safetensors_by_name_and_shapes_are_checked()
-    {
-        var backend = CpuBackend.Default;
-        var options = new TransformerLanguageModelOptions { VocabularySize = 13, Context = 4, Width = 8, Layers = 1, Heads = 2 };
-        var a = new TransformerLanguageModel(backend, options);
-        a.InitializeParameters(seed: 9);
-        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"crossmodal-nn-{Environment.ProcessId}.safetensors");
-        try
-        {
-            ModuleSafeTensors.Save(a, path);
-            var b = new TransformerLanguageModel(backend, options);
-            ModuleSafeTensors.Load(b, path);
-            foreach (var (name, p) in a.NamedParameters())
-            {
-                Assert.Equal(p.Value.ToArray(), b.GetParameter(name).Value.ToArray());
-            }
-
-            var wider = new TransformerLanguageModel(backend, new TransformerLanguageModelOptions { VocabularySize = 13, Context = 4, Width = 10, Layers = 1, Heads = 2 });
-            var e = Assert.Throws<System.IO.InvalidDataException>(() => ModuleSafeTensors.Load(wider, path));
-            Assert.Contains("'wte.weight' has shape [13, 8] but the module expects [13, 10]", e.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            System.IO.File.Delete(path);
-        }
     }
 }

@@ -2,7 +2,7 @@ using System;
 
 namespace CrossModal.Tensors.Tests.Reference;
 
-/// <summary>Slow scalar twins of the fast kernels (STYLE.md §2). Accumulate in double so they are the better answer.</summary>
+/// <summary>Slow scalar twins of the fast kernels, the reference each fast kernel is checked against. Accumulate in double so they are the better answer.</summary>
 internal static class ReferenceKernels
 {
     /// <summary>C = α·op(A)·op(B) + β·C, row-major, one matrix.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using CrossModal.Abstractions;
+using CrossModal.Tensors;
 using CrossModal.Text;
 using CrossModal.Text.Corpora;
 using CrossModal.Testing;
@@ -49,8 +50,7 @@ internal static class CaptionTrainingTestData
             {
                 // Box–Muller normals, then unit length like CLIP embeddings.
                 var u1 = 1.0 - rng.NextDouble();
-                var u2 = rng.NextDouble();
-                row[i] = (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
+                row[i] = (float)BoxMuller.Sample(u1, rng.NextDouble());
                 norm += row[i] * row[i];
             }
 

@@ -167,7 +167,7 @@ public static class Tanh
     }
 }
 
-/// <summary>Splits the GELU and QuickGELU passes over the <see cref="KernelPool"/> in cache-line-aligned chunks.</summary>
+/// <summary>Splits the GELU and QuickGELU passes over the <see cref="WorkerPool"/> in cache-line-aligned chunks.</summary>
 internal sealed unsafe class ActivationJob : IParallelWork
 {
     [ThreadStatic]
@@ -190,7 +190,7 @@ internal sealed unsafe class ActivationJob : IParallelWork
     public static void Run(Op op, Span<float> destination, ReadOnlySpan<float> upstream, ReadOnlySpan<float> input)
     {
         // ~20 operations per element (tanh or sigmoid plus the polynomial).
-        var parts = KernelPool.Instance.PartsFor(20L * input.Length, input.Length / 1024);
+        var parts = WorkerPool.Kernels.PartsFor(20L * input.Length, input.Length / 1024);
         if (parts == 1)
         {
             Execute(op, destination, upstream, input);
@@ -206,13 +206,13 @@ internal sealed unsafe class ActivationJob : IParallelWork
             job._input = x;
             job._length = input.Length;
             job._op = op;
-            KernelPool.Instance.Run(job, parts);
+            WorkerPool.Kernels.Run(job, parts);
         }
     }
 
     public void Execute(int part, int parts)
     {
-        var (start, end) = KernelPool.Range(_length / 16, part, parts);
+        var (start, end) = WorkerPool.Range(_length / 16, part, parts);
         start *= 16;
         end = part == parts - 1 ? _length : end * 16;
         var count = end - start;

@@ -37,7 +37,7 @@ public static class Attention
         int b, int t, int c, int heads)
     {
         var hs = CheckShapes(output, attention, qkv, keyMask, b, t, c, heads);
-        var parts = KernelPool.Instance.PartsFor(2L * b * heads * t * t * hs, b * heads);
+        var parts = WorkerPool.Kernels.PartsFor(2L * b * heads * t * t * hs, b * heads);
         if (parts == 1)
         {
             ForwardRange(output, attention, qkv, keyMask, causal, b, t, c, heads, 0, b * heads);
@@ -57,7 +57,7 @@ public static class Attention
                 job.Mask = m;
                 job.MaskLength = keyMask.Length;
                 (job.Causal, job.B, job.T, job.C, job.Heads) = (causal, b, t, c, heads);
-                KernelPool.Instance.Run(job, parts);
+                WorkerPool.Kernels.Run(job, parts);
             }
         }
     }
@@ -140,7 +140,7 @@ public static class Attention
         var hs = CheckShapes(doutput, attention, qkv, default, b, t, c, heads);
         KernelChecks.Length(dqkv, (long)b * t * 3 * c, nameof(dqkv));
         dqkv.Clear();
-        var parts = KernelPool.Instance.PartsFor(4L * b * heads * t * t * hs, b * heads);
+        var parts = WorkerPool.Kernels.PartsFor(4L * b * heads * t * t * hs, b * heads);
         if (parts == 1)
         {
             BackwardRange(dqkv, doutput, qkv, attention, b, t, c, heads, 0, b * heads);
@@ -158,7 +158,7 @@ public static class Attention
                 job.Qkv = q;
                 job.Attention = a;
                 (job.B, job.T, job.C, job.Heads) = (b, t, c, heads);
-                KernelPool.Instance.Run(job, parts);
+                WorkerPool.Kernels.Run(job, parts);
             }
         }
     }
@@ -244,7 +244,7 @@ public static class Attention
 
         public void Execute(int part, int parts)
         {
-            var (start, end) = KernelPool.Range(B * Heads, part, parts);
+            var (start, end) = WorkerPool.Range(B * Heads, part, parts);
             ForwardRange(
                 new Span<float>(Output, B * T * C), new Span<float>(Attention, B * Heads * T * T),
                 new ReadOnlySpan<float>(Qkv, B * T * 3 * C), new ReadOnlySpan<byte>(Mask, MaskLength),
@@ -265,7 +265,7 @@ public static class Attention
 
         public void Execute(int part, int parts)
         {
-            var (start, end) = KernelPool.Range(B * Heads, part, parts);
+            var (start, end) = WorkerPool.Range(B * Heads, part, parts);
             BackwardRange(
                 new Span<float>(DQkv, B * T * 3 * C), new ReadOnlySpan<float>(DOutput, B * T * C),
                 new ReadOnlySpan<float>(Qkv, B * T * 3 * C), new ReadOnlySpan<float>(Attention, B * Heads * T * T),

@@ -35,7 +35,7 @@ public static class CrossEntropy
         KernelChecks.Length(logits, (long)n * v, nameof(logits));
         KernelChecks.Count(targets, n, nameof(targets));
         CheckSmoothing(labelSmoothing);
-        var parts = KernelPool.Instance.PartsFor(4L * n * v, n);
+        var parts = WorkerPool.Kernels.PartsFor(4L * n * v, n);
         if (parts == 1)
         {
             var (total, count) = ForwardRange(losses, logSumExp, logits, targets, v, ignoreIndex, labelSmoothing, 0, n);
@@ -54,7 +54,7 @@ public static class CrossEntropy
                 job.Logits = z;
                 job.Targets = y;
                 (job.N, job.V, job.IgnoreIndex, job.LabelSmoothing, job.Backward) = (n, v, ignoreIndex, labelSmoothing, false);
-                KernelPool.Instance.Run(job, parts);
+                WorkerPool.Kernels.Run(job, parts);
                 double total = 0;
                 var count = 0;
                 for (var i = 0; i < parts; i++)
@@ -150,7 +150,7 @@ public static class CrossEntropy
         }
 
         var scale = count == 0 ? 0f : dloss / count;
-        var parts = KernelPool.Instance.PartsFor(4L * n * v, n);
+        var parts = WorkerPool.Kernels.PartsFor(4L * n * v, n);
         if (parts == 1)
         {
             BackwardRange(dlogits, logits, logSumExp, targets, v, ignoreIndex, labelSmoothing, scale, 0, n);
@@ -169,7 +169,7 @@ public static class CrossEntropy
                 job.LogSumExp = s;
                 job.Targets = y;
                 (job.N, job.V, job.IgnoreIndex, job.LabelSmoothing, job.Scale, job.Backward) = (n, v, ignoreIndex, labelSmoothing, scale, true);
-                KernelPool.Instance.Run(job, parts);
+                WorkerPool.Kernels.Run(job, parts);
             }
         }
     }
@@ -225,7 +225,7 @@ public static class CrossEntropy
 
         public void Execute(int part, int parts)
         {
-            var (start, end) = KernelPool.Range(N, part, parts);
+            var (start, end) = WorkerPool.Range(N, part, parts);
             var logits = new ReadOnlySpan<float>(Logits, N * V);
             var lse = new Span<float>(LogSumExp, N);
             var targets = new ReadOnlySpan<int>(Targets, N);

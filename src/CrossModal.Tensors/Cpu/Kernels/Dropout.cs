@@ -26,13 +26,13 @@ public static class Dropout
         }
 
         var keep = 1f / (1f - probability);
-        var key = SplitMix64(seed);
+        var key = SplitMix64.Hash(seed);
 
         // Compare 24-bit uniform integers so the threshold is exact in float.
         var threshold = (uint)(probability * (1 << 24));
         for (var i = 0; i < input.Length; i++)
         {
-            var r = (uint)(SplitMix64(key + (ulong)i) >> 40);
+            var r = (uint)(SplitMix64.Hash(key + (ulong)i) >> 40);
             mask[i] = r < threshold ? 0f : keep;
         }
 
@@ -48,14 +48,5 @@ public static class Dropout
         KernelChecks.Length(dinput, mask.Length, nameof(dinput));
         KernelChecks.Length(doutput, mask.Length, nameof(doutput));
         TensorPrimitives.Multiply(doutput, mask, dinput);
-    }
-
-    /// <summary>SplitMix64 finaliser (Steele, Lea and Flood, 2014): a well-mixed 64-bit hash of a counter.</summary>
-    internal static ulong SplitMix64(ulong x)
-    {
-        x += 0x9E3779B97F4A7C15UL;
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-        return x ^ (x >> 31);
     }
 }

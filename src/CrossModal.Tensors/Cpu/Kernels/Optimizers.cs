@@ -30,7 +30,7 @@ public static class Optimizers
         KernelChecks.Length(firstMoment, parameter.Length, nameof(firstMoment));
         KernelChecks.Length(secondMoment, parameter.Length, nameof(secondMoment));
         KernelChecks.Positive(step, nameof(step));
-        var parts = KernelPool.Instance.PartsFor(12L * parameter.Length, parameter.Length / 1024);
+        var parts = WorkerPool.Kernels.PartsFor(12L * parameter.Length, parameter.Length / 1024);
         if (parts == 1)
         {
             AdamWCore(parameter, gradient, firstMoment, secondMoment, learningRate, beta1, beta2, epsilon, weightDecay, step);
@@ -49,7 +49,7 @@ public static class Optimizers
                 job.V = v;
                 job.Length = parameter.Length;
                 (job.LearningRate, job.Beta1, job.Beta2, job.Epsilon, job.WeightDecay, job.Step) = (learningRate, beta1, beta2, epsilon, weightDecay, step);
-                KernelPool.Instance.Run(job, parts);
+                WorkerPool.Kernels.Run(job, parts);
             }
         }
     }
@@ -157,7 +157,7 @@ public static class Optimizers
 
         public void Execute(int part, int parts)
         {
-            var (start, end) = KernelPool.Range(Length / 16, part, parts);
+            var (start, end) = WorkerPool.Range(Length / 16, part, parts);
             start *= 16;
             end = part == parts - 1 ? Length : end * 16;
             var n = end - start;

@@ -1,0 +1,158 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using CrossModal.Abstractions;
+using CrossModal.Models.Clip;
+using CrossModal.Tensors.Cpu;
+using CrossModal.Training.Contrastive;
+using Xunit;
+
+namespace CrossModal.Training.Tests.Contrastive;
+
+public sealed class ClipContrastiveTrainerTests : IDisposable
+{
+    private const int Context = 6;
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "crossmodal-clip-trainer-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_folder))
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+    }
+
+    private static ClipModel NewModel(ClipVisionTower tower)
+    {
+        var config = new ClipConfig
+        {
+            ProjectionDim = 8,
+            Text = new ClipTextConfig { VocabularySize = 16, Width = 16, MlpHidden = 32, Heads = 2, Layers = 1, Context = Context },
+            Vision = tower == ClipVisionTower.Convolutional
+                ? new ClipVisionConfig { Tower = tower, ConvLayers = "4 M 8 M", ImageSize = 8 }
+                : new ClipVisionConfig { Width = 16, MlpHidden = 32, Heads = 2, Layers = 1, ImageSize = 8, PatchSize = 4 },
+        };
+        var model = new ClipModel(CpuBackend.Default, config);
+        model.ResetParameters(5);
+        return model;
+    }
+
+    /// <summary>Four colours, each paired with the word naming it: a task contrastive training must learn.</summary>
+    private static (ImageData[] Images, string[] Texts) Pairs(int count)
+    {
+        byte[][] colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]];
+        var images = new ImageData[count];
+        var texts = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            var c = colours[i % 4];
+            var pixels = new byte[8 * 8 * 3];
+            for (var p = 0; p < 64; p++)
+            {
+                // A colour square in one of four corners, so the images differ within a colour too.
+                int y = p / 8, x = p % 8, corner = i / 4 % 4;
+                var inside = (y < 4) == (corner < 2) && (x < 4) == (corner % 2 == 0);
+                pixels[p * 3] = inside ? c[0] : (byte)40;
+                pixels[p * 3 + 1] = inside ? c[1] : (byte)40;
+                pixels[p * 3 + 2] = inside ? c[2] : (byte)40;
+            }
+
+            images[i] = new ImageData(8, 8, pixels);
+            texts[i] = (1 + i % 4).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return (images, texts);
+    }
+
+    private static void Tokens(string text, Span<int> destination)
+    {
+        destination.Clear();
+        destination[0] = int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        destination[1] = 15; // end-of-text: the largest id, where the text tower pools
+    }
+
+    [Theory]
+    [InlineData(ClipVisionTower.Convolutional)]
+    [InlineData(ClipVisionTower.Transformer)]
+    public void Training_lowers_the_contrastive_loss_for_either_image_tower(ClipVisionTower tower)
+    {
+        var model = NewModel(tower);
+        var (images, texts) = Pairs(32);
+        var reports = new List<TrainingProgress>();
+        var trainer = new ClipContrastiveTrainer(model, new ClipContrastiveTrainerOptions { Steps = 100, BatchSize = 8, LearningRate = 5e-3f, Seed = 1 });
+        var result = trainer.Train(images, texts, Tokens, new SyncProgress(reports.Add));
+        Assert.Equal(100, result.Steps);
+        Assert.Equal(100, reports.Count);
+        Assert.Equal("clip", reports[^1].Stage);
+        Assert.True(result.StepLosses.Skip(90).Average() < 0.7 * result.StepLosses.Take(5).Average(),
+            $"loss {result.StepLosses.Take(5).Average()} → {result.StepLosses.Skip(90).Average()}");
+        Assert.False(model.IsTraining);
+    }
+
+    [Fact]
+    public void A_cancelled_run_resumed_from_its_checkpoint_ends_exactly_where_the_uninterrupted_run_does()
+    {
+        var (images, texts) = Pairs(24);
+        var path = Path.Combine(_folder, "clip.ckpt.safetensors");
+        ClipContrastiveTrainerOptions Options() => new() { Steps = 12, BatchSize = 8, Seed = 3, CheckpointPath = path, Resume = true };
+
+        var whole = NewModel(ClipVisionTower.Convolutional);
+        var expected = new ClipContrastiveTrainer(whole, new ClipContrastiveTrainerOptions { Steps = 12, BatchSize = 8, Seed = 3 }).Train(images, texts, Tokens);
+
+        var first = NewModel(ClipVisionTower.Convolutional);
+        using var cancel = new CancellationTokenSource();
+        var reports = 0;
+        var stopped = new ClipContrastiveTrainer(first, Options()).Train(images, texts, Tokens, new SyncProgress(_ =>
+        {
+            if (++reports == 5)
+            {
+                cancel.Cancel();
+            }
+        }), cancel.Token);
+        Assert.True(stopped.Cancelled);
+        Assert.Equal(5, stopped.Steps);
+        Assert.True(File.Exists(path));
+
+        var second = NewModel(ClipVisionTower.Convolutional);
+        var resumed = new ClipContrastiveTrainer(second, Options()).Train(images, texts, Tokens);
+        Assert.Equal(5, resumed.StartStep);
+        Assert.Equal(expected.StepLosses, resumed.StepLosses);
+        var a = whole.NamedParameters();
+        var b = second.NamedParameters();
+        for (var i = 0; i < a.Count; i++)
+        {
+            Assert.Equal(a[i].Value.Value.ToArray(), b[i].Value.Value.ToArray());
+        }
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_run_is_refused_naming_the_file_and_the_difference()
+    {
+        var (images, texts) = Pairs(16);
+        var path = Path.Combine(_folder, "other.safetensors");
+        new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional), new() { Steps = 2, BatchSize = 8, CheckpointPath = path }).Train(images, texts, Tokens);
+        var trainer = new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional), new() { Steps = 2, BatchSize = 4, CheckpointPath = path, Resume = true });
+        var e = Assert.Throws<InvalidDataException>(() => trainer.Train(images, texts, Tokens));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains("'batch'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Invalid_options_are_rejected_naming_the_option()
+    {
+        Assert.Equal("BatchSize", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { BatchSize = 1 }.Validate()).ParamName);
+        Assert.Equal("LearningRate", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { LearningRate = float.NaN }.Validate()).ParamName);
+        Assert.Equal("FixedLogitScale", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { FixedLogitScale = 0 }.Validate()).ParamName);
+        Assert.Equal("Resume", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { Resume = true }.Validate()).ParamName);
+        var (images, texts) = Pairs(4);
+        var trainer = new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional), new());
+        Assert.Equal("texts", Assert.Throws<ArgumentException>(() => trainer.Train(images, texts[..3], Tokens)).ParamName);
+    }
+
+    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

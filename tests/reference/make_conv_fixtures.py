@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Reference fixtures for the convolution and max-pooling kernels of CrossModal.Tensors.
+
+Run with the system Python that has PyTorch 1.13:
+
+    /usr/bin/python3 tests/reference/make_conv_fixtures.py
+
+From fixed seeds it runs torch.nn.functional.conv2d and max_pool2d on small random NCHW inputs (square kernels;
+strides 1 and 2; padding 0, 1 and 2; with and without bias; overlapping pooling windows) and writes the inputs, the
+weights, the outputs, an upstream gradient and every gradient to tests/reference/fixtures/nn/<name>.safetensors in
+the format of make_nn_fixtures.py, and the same for a
+small convolutional CLIP image tower (conv_tower). Runs are single-threaded and byte-identical on re-run.
+"""
+
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_nn_fixtures import save  # noqa: E402
+
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+
+
+def conv(name, seed, b, c, h, w, oc, k, stride, padding, bias):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(b, c, h, w, generator=g, requires_grad=True)
+    weight = (torch.randn(oc, c, k, k, generator=g) / (c * k * k) ** 0.5).requires_grad_(True)
+    tensors = {"x": x, "weight": weight}
+    bias_t = None
+    if bias:
+        bias_t = torch.randn(oc, generator=g).requires_grad_(True)
+        tensors["bias"] = bias_t
+    out = F.conv2d(x, weight, bias_t, stride=stride, padding=padding)
+    dout = torch.randn(out.shape, generator=g)
+    out.backward(dout)
+    tensors.update({
+        "out": out, "dout": dout, "dx": x.grad, "dweight": weight.grad,
+        "stride": torch.tensor([float(stride)]), "padding": torch.tensor([float(padding)]),
+    })
+    if bias:
+        tensors["dbias"] = bias_t.grad
+    save(name, tensors)
+
+
+def pool(name, seed, b, c, h, w, k, stride):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(b, c, h, w, generator=g, requires_grad=True)
+    out = F.max_pool2d(x, k, stride)
+    dout = torch.randn(out.shape, generator=g)
+    out.backward(dout)
+    save(name, {
+        "x": x, "out": out, "dout": dout, "dx": x.grad,
+        "kernel": torch.tensor([float(k)]), "stride": torch.tensor([float(stride)]),
+    })
+
+
+def tower(name, seed):
+    """The convolutional CLIP image tower "4 M 6 M" at S = 8 with D = 5: conv3x3 (pad 1, bias) -> GELU (tanh) ->
+    max-pool 2 -> conv3x3 -> GELU -> max-pool 2 -> flatten (C, y, x) -> LayerNorm -> linear without bias. Names as the
+    C# tower's parameters (layers.{i}.weight, layers.{i}.bias, post_layernorm.*, visual_projection.weight)."""
+    g = torch.Generator().manual_seed(seed)
+    pixels = torch.randn(3, 3, 8, 8, generator=g)
+    w0 = (torch.randn(4, 3, 3, 3, generator=g) * 0.3).requires_grad_(True)
+    b0 = (torch.randn(4, generator=g) * 0.1).requires_grad_(True)
+    w1 = (torch.randn(6, 4, 3, 3, generator=g) * 0.3).requires_grad_(True)
+    b1 = (torch.randn(6, generator=g) * 0.1).requires_grad_(True)
+    ln_w = (1 + 0.1 * torch.randn(24, generator=g)).requires_grad_(True)
+    ln_b = (0.1 * torch.randn(24, generator=g)).requires_grad_(True)
+    proj = (torch.randn(5, 6 * 2 * 2, generator=g) * 0.3).requires_grad_(True)
+    x = F.max_pool2d(F.gelu(F.conv2d(pixels, w0, b0, padding=1), approximate="tanh"), 2)
+    x = F.max_pool2d(F.gelu(F.conv2d(x, w1, b1, padding=1), approximate="tanh"), 2)
+    out = F.layer_norm(x.flatten(1), (24,), ln_w, ln_b, 1e-5) @ proj.t()
+    dout = torch.randn(out.shape, generator=g)
+    out.backward(dout)
+    save(name, {
+        "pixels": pixels, "layers.0.weight": w0, "layers.0.bias": b0, "layers.1.weight": w1, "layers.1.bias": b1,
+        "post_layernorm.weight": ln_w, "post_layernorm.bias": ln_b,
+        "visual_projection.weight": proj, "out": out, "dout": dout,
+        "d.layers.0.weight": w0.grad, "d.layers.0.bias": b0.grad, "d.layers.1.weight": w1.grad,
+        "d.layers.1.bias": b1.grad, "d.post_layernorm.weight": ln_w.grad, "d.post_layernorm.bias": ln_b.grad,
+        "d.visual_projection.weight": proj.grad,
+    })
+
+
+def main():
+    conv("conv_k3_s1_p1", 11, 2, 3, 8, 8, 5, 3, 1, 1, True)
+    conv("conv_k3_s2_p1", 12, 2, 4, 7, 9, 6, 3, 2, 1, True)
+    conv("conv_k5_s2_p2_nobias", 13, 3, 2, 11, 10, 3, 5, 2, 2, False)
+    conv("conv_k1_s1_p0", 14, 2, 8, 4, 4, 4, 1, 1, 0, True)
+    conv("conv_k3_s1_p0", 15, 1, 16, 6, 6, 8, 3, 1, 0, True)
+    pool("maxpool_k2_s2", 21, 2, 3, 8, 8, 2, 2)
+    pool("maxpool_k2_s2_odd", 22, 2, 2, 9, 7, 2, 2)
+    pool("maxpool_k3_s2", 23, 1, 3, 9, 9, 3, 2)
+    tower("conv_tower", 31)
+
+
+if __name__ == "__main__":
+    main()
