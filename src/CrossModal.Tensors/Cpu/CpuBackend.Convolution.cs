@@ -36,31 +36,7 @@ public sealed partial class CpuBackend
         MaxPool2d.Backward(Span(dInput), Span(dOutput), Span(input), Span(output), planes, h, w, kernel, stride);
     }
 
-    private static (int B, int C, int H, int W, int Oc, int K) ConvShape(Tensor input, Tensor weight)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(weight);
-        if (input.Rank != 4)
-        {
-            throw new ArgumentException($"Expected a (B, C, H, W) input but got {input}.", nameof(input));
-        }
+    private static (int B, int C, int H, int W, int Oc, int K) ConvShape(Tensor input, Tensor weight) => BackendChecks.ConvShape(input, weight);
 
-        if (weight.Rank != 4 || weight.Dim(1) != input.Dim(1) || weight.Dim(2) != weight.Dim(3))
-        {
-            throw new ArgumentException($"Expected a (OC, {input.Dim(1)}, k, k) weight but got {weight}.", nameof(weight));
-        }
-
-        return (input.Dim(0), input.Dim(1), input.Dim(2), input.Dim(3), weight.Dim(0), weight.Dim(2));
-    }
-
-    private static (int Planes, int H, int W) Planes(Tensor input, string name)
-    {
-        ArgumentNullException.ThrowIfNull(input, name);
-        if (input.Rank != 4)
-        {
-            throw new ArgumentException($"Expected a (B, C, H, W) tensor but got {input}.", name);
-        }
-
-        return (input.Dim(0) * input.Dim(1), input.Dim(2), input.Dim(3));
-    }
+    private static (int Planes, int H, int W) Planes(Tensor input, string name) => BackendChecks.Planes(input, name);
 }

@@ -205,27 +205,9 @@ public sealed partial class CpuBackend
     /// <inheritdoc />
     public double SumOfSquares(Tensor tensor) => Optimizers.SumOfSquares(Span(tensor));
 
-    private static (int Rows, int Columns) Matrix(Tensor tensor, string name)
-    {
-        ArgumentNullException.ThrowIfNull(tensor, name);
-        if (tensor.Rank != 2)
-        {
-            throw new ArgumentException($"Expected a matrix but got {tensor}.", name);
-        }
+    private static (int Rows, int Columns) Matrix(Tensor tensor, string name) => BackendChecks.Matrix(tensor, name);
 
-        return (tensor.Dim(0), tensor.Dim(1));
-    }
-
-    private static int Rows(Tensor tensor, int columns, string name)
-    {
-        ArgumentNullException.ThrowIfNull(tensor, name);
-        if (columns <= 0 || tensor.Length % columns != 0)
-        {
-            throw new ArgumentException($"{tensor} does not hold whole rows of {columns} elements.", name);
-        }
-
-        return (int)(tensor.Length / columns);
-    }
+    private static int Rows(Tensor tensor, int columns, string name) => BackendChecks.Rows(tensor, columns, name);
 
     private static float Scalar(Tensor tensor, string name)
     {

@@ -87,31 +87,7 @@ public sealed partial class CpuBackend : IComputeBackend
     /// <inheritdoc />
     public void MatMul(Tensor c, Tensor a, bool transposeA, Tensor b, bool transposeB, float alpha = 1f, float beta = 0f)
     {
-        ArgumentNullException.ThrowIfNull(a);
-        ArgumentNullException.ThrowIfNull(b);
-        ArgumentNullException.ThrowIfNull(c);
-        if (a.Rank != b.Rank || a.Rank != c.Rank || a.Rank is < 2 or > 3)
-        {
-            throw new ArgumentException($"MatMul needs operands of equal rank 2 or 3; got {a}, {b}, {c}.");
-        }
-
-        var batch = a.Rank == 3 ? a.Dim(0) : 1;
-        if (a.Rank == 3 && (b.Dim(0) != batch || c.Dim(0) != batch))
-        {
-            throw new ArgumentException($"Batch sizes differ: {a}, {b}, {c}.");
-        }
-
-        int aRows = a.Dim(-2), aCols = a.Dim(-1), bRows = b.Dim(-2), bCols = b.Dim(-1);
-        var m = transposeA ? aCols : aRows;
-        var k = transposeA ? aRows : aCols;
-        var kb = transposeB ? bCols : bRows;
-        var n = transposeB ? bRows : bCols;
-        if (k != kb || c.Dim(-2) != m || c.Dim(-1) != n)
-        {
-            throw new ArgumentException(
-                $"Shapes do not multiply: op(A) is {m}×{k}, op(B) is {kb}×{n}, C is {c.Dim(-2)}×{c.Dim(-1)}.");
-        }
-
+        var (batch, m, n, k, aRows, aCols, bRows, bCols) = BackendChecks.MatMul(c, a, transposeA, b, transposeB);
         if (_gemmProvider == GemmProvider.OpenBlas)
         {
             OpenBlasGemm.MultiplyBatched(
