@@ -389,6 +389,64 @@ public sealed partial class CudaBackend
     }
 
     /// <inheritdoc />
+    public float WeightedCrossEntropyForward(Tensor losses, Tensor logSumExp, Tensor logits, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, int ignoreIndex)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        var v = logits.Dim(-1);
+        var n = Rows(logits, v, nameof(logits));
+        CheckTargets(targets, n, v, ignoreIndex, 0f);
+        CheckWeights(weights, n);
+        var l = Same(losses, n, nameof(losses));
+        var lse = Same(logSumExp, n, nameof(logSumExp));
+        if (n == 0)
+        {
+            return 0f;
+        }
+
+        // The per-row losses are the unsmoothed cross-entropy kernel's; the weighted sum over n rows is host work.
+        (_crossEntropyForward ??= _accelerator.LoadKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int, int, float>(LossKernels.CrossEntropyForward))(
+            _stream, PerRow(n), l, lse, View(logits), UploadInts(targets), v, ignoreIndex, 0f);
+        var host = ToHost(l);
+        double total = 0;
+        for (var i = 0; i < n; i++)
+        {
+            if (targets[i] != ignoreIndex)
+            {
+                total += (double)weights[i] * host[i];
+            }
+        }
+
+        return (float)total;
+    }
+
+    /// <inheritdoc />
+    public void WeightedCrossEntropyBackward(Tensor dLogits, Tensor logits, Tensor logSumExp, ReadOnlySpan<int> targets, ReadOnlySpan<float> weights, int ignoreIndex, float dLoss)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        var v = logits.Dim(-1);
+        var n = Rows(logits, v, nameof(logits));
+        CheckTargets(targets, n, v, ignoreIndex, 0f);
+        CheckWeights(weights, n);
+        var dz = Same(dLogits, (long)n * v, nameof(dLogits));
+        var lse = Same(logSumExp, n, nameof(logSumExp));
+        if (dz.Length == 0)
+        {
+            return;
+        }
+
+        (_weightedCrossEntropyBackward ??= _accelerator.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int, float>(LossKernels.WeightedCrossEntropyBackward))(
+            _stream, (int)dz.Length, dz, View(logits), lse, UploadInts(targets), UploadWeights(weights), v, ignoreIndex, dLoss);
+    }
+
+    private static void CheckWeights(ReadOnlySpan<float> weights, int n)
+    {
+        if (weights.Length != n)
+        {
+            throw new ArgumentException($"Expected {n} row weights but got {weights.Length}.", nameof(weights));
+        }
+    }
+
+    /// <inheritdoc />
     public void L2NormalizeForward(Tensor output, Tensor norms, Tensor input, float epsilon)
     {
         ArgumentNullException.ThrowIfNull(input);

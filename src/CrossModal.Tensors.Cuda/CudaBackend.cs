@@ -36,6 +36,7 @@ public sealed partial class CudaBackend : IComputeBackend
     private readonly double[] _hostPartials = new double[ReductionGroups];
     private MemoryBuffer1D<double, Stride1D.Dense> _partials;
     private MemoryBuffer1D<int, Stride1D.Dense>? _ints;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _rowWeights;
     private MemoryBuffer1D<byte, Stride1D.Dense>? _bytes;
     private MemoryBuffer1D<float, Stride1D.Dense>? _scratch;
     private float[] _hostFloats = new float[256];
@@ -380,6 +381,7 @@ public sealed partial class CudaBackend : IComputeBackend
         _gemm.Dispose();
         _partials.Dispose();
         _ints?.Dispose();
+        _rowWeights?.Dispose();
         _bytes?.Dispose();
         _scratch?.Dispose();
         _accelerator.Dispose();
@@ -455,6 +457,9 @@ public sealed partial class CudaBackend : IComputeBackend
 
     /// <summary>A device copy of host indices (valid until the next upload; uploads are ordered on the stream).</summary>
     private ArrayView<int> UploadInts(ReadOnlySpan<int> values) => UploadHost(ref _ints, values);
+
+    /// <summary>A device copy of host per-row weights (valid until the next upload of weights).</summary>
+    private ArrayView<float> UploadWeights(ReadOnlySpan<float> values) => UploadHost(ref _rowWeights, values);
 
     /// <summary>A device copy of host bytes (the key mask).</summary>
     private ArrayView<byte> UploadBytes(ReadOnlySpan<byte> values) => UploadHost(ref _bytes, values);

@@ -83,6 +83,33 @@ internal static class LossKernels
         dLogits[index] = dz * scale;
     }
 
+    /// <summary>Row-weighted cross-entropy backward of one logit: (softmax − one-hot)·dLoss·w_row; ignored rows get zeros.</summary>
+    /// <param name="dLogits">(N, V).</param>
+    /// <param name="logits">(N, V).</param>
+    /// <param name="logSumExp">(N).</param>
+    /// <param name="targets">(N).</param>
+    /// <param name="weights">(N) row weights.</param>
+    public static void WeightedCrossEntropyBackward(Index1D index, ArrayView<float> dLogits, ArrayView<float> logits, ArrayView<float> logSumExp, ArrayView<int> targets, ArrayView<float> weights, int v, int ignoreIndex, float dLoss)
+    {
+        var row = index.X / v;
+        var j = index.X % v;
+        var y = targets[row];
+        if (y == ignoreIndex)
+        {
+            dLogits[index] = 0f;
+            return;
+        }
+
+        var scale = dLoss * weights[row];
+        var dz = XMath.Exp(logits[index] - logSumExp[row]) * scale;
+        if (j == y)
+        {
+            dz -= scale;
+        }
+
+        dLogits[index] = dz;
+    }
+
     /// <summary>
     /// log Σ exp over line <c>Grid.IdxX</c> of a matrix: element k of line l sits at
     /// <c>l·lineStride + k·elementStride</c> (rows: (N, 1); columns: (1, N)).

@@ -42,6 +42,7 @@ public static partial class ConformanceCases
         new("dropout_mask_equals_the_cpu_kernel", Dropout),
         new("cross_entropy", b => CrossEntropy(b, "cross_entropy")),
         new("cross_entropy_smoothed", b => CrossEntropy(b, "cross_entropy_smoothed")),
+        new("weighted_cross_entropy", WeightedCrossEntropy),
         new("l2_normalisation", L2Normalization),
         new("contrastive", b => Contrastive(b, "contrastive")),
         new("contrastive_clamped", b => Contrastive(b, "contrastive_clamped")),
@@ -348,6 +349,59 @@ public static partial class ConformanceCases
         Check.Close(f["dlogits"], dlogits.ToArray(), Check.GradientTolerance, "dlogits");
         backend.CrossEntropyBackward(logits, logits, lse, targets, -100, smoothing, 1f);
         Check.Close(f["dlogits"], logits.ToArray(), Check.GradientTolerance, "dlogits in place");
+    }
+
+    private static void WeightedCrossEntropy(IComputeBackend backend)
+    {
+        // The policy-gradient loss's row-weighted cross-entropy, against a double-precision reference on the
+        // cross-entropy fixture's logits (weights of both signs; row 2 is the ignored row).
+        var f = TorchFixture.Load("cross_entropy");
+        var logits = f.Load(backend, "logits");
+        var n = logits.Dim(0);
+        var v = logits.Dim(1);
+        var targets = f.Ints("targets");
+        var weights = Enumerable.Range(0, n).Select(i => 0.75f - (0.5f * i)).ToArray();
+        var z = logits.ToArray();
+        double expectedLoss = 0;
+        var expectedGrad = new float[n * v];
+        const float DLoss = 0.5f;
+        for (var i = 0; i < n; i++)
+        {
+            if (targets[i] == -100)
+            {
+                continue;
+            }
+
+            var max = double.NegativeInfinity;
+            for (var j = 0; j < v; j++)
+            {
+                max = Math.Max(max, z[(i * v) + j]);
+            }
+
+            double sum = 0;
+            for (var j = 0; j < v; j++)
+            {
+                sum += Math.Exp(z[(i * v) + j] - max);
+            }
+
+            var lse = max + Math.Log(sum);
+            expectedLoss += weights[i] * (lse - z[(i * v) + targets[i]]);
+            for (var j = 0; j < v; j++)
+            {
+                var p = Math.Exp(z[(i * v) + j] - lse) - (j == targets[i] ? 1 : 0);
+                expectedGrad[(i * v) + j] = (float)(p * DLoss * weights[i]);
+            }
+        }
+
+        var losses = backend.Allocate(n);
+        var logSumExp = backend.Allocate(n);
+        var loss = backend.WeightedCrossEntropyForward(losses, logSumExp, logits, targets, weights, -100);
+        Check.Close([(float)expectedLoss], [loss], Check.ForwardTolerance, "weighted loss");
+        Check.Equal(0f, losses.ToArray()[2], "loss of the ignored row");
+
+        var dlogits = backend.Allocate(logits.Shape.ToArray());
+        backend.WeightedCrossEntropyBackward(dlogits, logits, logSumExp, targets, weights, -100, DLoss);
+        Check.Close(expectedGrad, dlogits.ToArray(), Check.GradientTolerance, "dlogits");
     }
 
     private static void L2Normalization(IComputeBackend backend)
