@@ -60,7 +60,7 @@ internal sealed class PipelineRegistry
             : _statePaths[pipeline];
         if (statePath is not null)
         {
-            result.ImportState(BridgeStateFile.Load(statePath));
+            BridgeStateFile.Import(statePath, result);
         }
 
         return result;

@@ -265,7 +265,7 @@ public sealed class WordTokenizer : ITokenizer
             throw new InvalidDataException($"{path}: expected a JSON object with \"format\": \"{FormatName}\".");
         }
 
-        if (obj["version"]?.GetValueKind() != JsonValueKind.Number || obj["version"]!.GetValue<int>() != FormatVersion)
+        if (obj["version"]?.GetValueKind() != JsonValueKind.Number || !obj["version"]!.AsValue().TryGetValue<int>(out var version) || version != FormatVersion)
         {
             throw new InvalidDataException($"{path}: expected \"version\": {FormatVersion}.");
         }
@@ -283,7 +283,15 @@ public sealed class WordTokenizer : ITokenizer
                 throw new InvalidDataException($"{path}: tokens[{i}] is not a string.");
             }
 
-            tokens[i] = array[i]!.GetValue<string>();
+            try
+            {
+                tokens[i] = array[i]!.GetValue<string>();
+            }
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json refuses to decode invalid UTF-8 or a lone surrogate escape here, not at parse time.
+                throw new InvalidDataException($"{path}: tokens[{i}] is not valid Unicode text ({e.Message}).", e);
+            }
         }
 
         if (tokens.Length < Specials.Length)

@@ -91,6 +91,34 @@ public class StateFileTests : IDisposable
         Assert.Equal(System.IO.Path.Combine(_directory, "c3.bridge.safetensors"), System.IO.Directory.GetFiles(_directory)[0]);
     }
 
+    [Theory]
+    [InlineData("crossmodal.bridge.name", "no-such-strategy")]
+    [InlineData("crossmodal.bridge.stages", "two")]
+    [InlineData("crossmodal.bridge.options", "{not json")]
+    public void A_bridge_state_with_bad_contents_is_bad_file_contents_naming_the_file(string key, string value)
+    {
+        // Written by a fitted C3 pipeline, then one metadata entry spoiled: reading it back is a file error
+        // (InvalidDataException naming the file), not an argument error from inside the strategies.
+        var (images, texts) = TestData.Paired(30, 10, seed: 61);
+        var c3 = BridgePresets.Create(BridgePreset.C3);
+        c3.Fit(new BridgeFitData { UnpairedTexts = texts, UnpairedImages = images });
+        var state = c3.ExportState();
+        var spoiled = key == "crossmodal.bridge.name" || key == "crossmodal.bridge.stages" ? key : "stage0." + key;
+        Assert.True(state.Metadata.ContainsKey(spoiled) || key == "crossmodal.bridge.options", $"no metadata '{spoiled}'");
+        state.Metadata[spoiled] = value;
+        var path = System.IO.Path.Combine(_directory, "spoiled.bridge.safetensors");
+        BridgeStateFile.Save(path, state);
+
+        var e = Assert.Throws<System.IO.InvalidDataException>(() => BridgeStateFile.LoadPipeline(path));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        if (key != "crossmodal.bridge.options")
+        {
+            // Importing into an existing pipeline reads the structure, not the options (the pipeline has its own).
+            var f = Assert.Throws<System.IO.InvalidDataException>(() => BridgeStateFile.Import(path, BridgePresets.Create(BridgePreset.C3)));
+            Assert.Contains(path, f.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void A_file_without_a_bridge_is_rejected_naming_it()
     {

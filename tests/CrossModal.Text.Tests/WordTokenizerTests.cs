@@ -45,6 +45,8 @@ public sealed class WordTokenizerTests : IDisposable
     [InlineData("{\"format\": \"other\", \"version\": 1, \"tokens\": []}", "\"format\"")]
     [InlineData("{\"format\": \"crossmodal-word-tokenizer\", \"version\": 1, \"tokens\": [1]}", "tokens[0]")]
     [InlineData("{\"format\": ", "line 1")]
+    [InlineData("{\"format\": \"crossmodal-word-tokenizer\", \"version\": 1, \"tokens\": [\"<pad>\", \"<bos>\", \"<eos>\", \"<unk>\", \"\\ud800\"]}", "tokens[4] is not valid Unicode")]
+    [InlineData("{\"format\": \"crossmodal-word-tokenizer\", \"version\": 1.5, \"tokens\": []}", "\"version\": 1")]
     public void Load_rejects_malformed_files_naming_the_problem(string json, string expected)
     {
         var path = Path.Combine(_directory, "bad.json");

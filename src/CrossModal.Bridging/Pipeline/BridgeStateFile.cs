@@ -65,5 +65,41 @@ public static class BridgeStateFile
 
     /// <summary>Rebuilds a fitted pipeline of built-in strategies from a file (see <see cref="BridgePipeline.FromState"/>).</summary>
     /// <param name="path">A file written by <see cref="Save(string, IModalityBridge)"/>.</param>
-    public static BridgePipeline LoadPipeline(string path) => BridgePipeline.FromState(Load(path));
+    /// <exception cref="InvalidDataException">The file is not a bridge state, or its stages, options or tensors are not
+    /// what a built-in strategy wrote; the message names the file.</exception>
+    public static BridgePipeline LoadPipeline(string path)
+    {
+        var state = Load(path);
+        return AsFileError(path, () => BridgePipeline.FromState(state));
+    }
+
+    /// <summary>Restores the state saved at <paramref name="path"/> into <paramref name="bridge"/>, which must have the
+    /// same stages (see <see cref="IModalityBridge.ImportState"/>).</summary>
+    /// <param name="path">A file written by <see cref="Save(string, IModalityBridge)"/>.</param>
+    /// <param name="bridge">The bridge to restore.</param>
+    /// <exception cref="InvalidDataException">The file does not hold state for this bridge; the message names the file.</exception>
+    public static void Import(string path, IModalityBridge bridge)
+    {
+        ArgumentNullException.ThrowIfNull(bridge);
+        var state = Load(path);
+        AsFileError(path, () =>
+        {
+            bridge.ImportState(state);
+            return bridge;
+        });
+    }
+
+    // The strategies check state as arguments (ArgumentException, with number and JSON parse errors beneath); read from
+    // a file those are bad file contents, so they are reported as such with the file's name.
+    private static T AsFileError<T>(string path, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or System.Text.Json.JsonException)
+        {
+            throw new InvalidDataException($"{path}: not a valid CrossModal bridge state: {e.Message}", e);
+        }
+    }
 }
