@@ -84,6 +84,52 @@ public sealed class GapCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_clip_retrieval_folder_gives_the_report_of_its_pairs_read_shard_by_shard()
+    {
+        // The float16 shard fixture (three shards) against the same pairs written as two float32 .npy files: the
+        // expected_*.f32 files hold the shards' values widened to float32, in shard order.
+        var folder = Path.Combine(RepositoryPaths.Root, "tests", "reference", "fixtures", "clip_retrieval", "f16");
+        var dimension = NpyFile.Read(Path.Combine(folder, "img_emb", "img_emb_00.npy")).Shape[1];
+        float[] Expected(string modality) =>
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(folder, $"expected_{modality}.f32"))).ToArray();
+        var imageValues = Expected("img");
+        var rows = imageValues.Length / dimension;
+        var images = Write("images.npy", [rows, dimension], imageValues);
+        var texts = Write("texts.npy", [rows, dimension], Expected("text"));
+
+        var (code, stdout, stderr) = ConsoleCapture.Run("gap", "--embeddings-dir", folder, "--json");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("3 shards", stderr, StringComparison.Ordinal);
+        Assert.Equal(ConsoleCapture.Run("gap", "--images", images, "--texts", texts, "--json").Out, stdout);
+
+        var (codeFew, stdoutFew, stderrFew) = ConsoleCapture.Run("gap", "--embeddings-dir", folder, "--max-rows", "5", "--json");
+        Assert.True(codeFew == 0, stderrFew);
+        using var few = JsonDocument.Parse(stdoutFew);
+        Assert.Equal(5, few.RootElement.GetProperty("n").GetInt32());
+    }
+
+    [Fact]
+    public void A_clip_retrieval_folder_without_text_shards_or_with_other_inputs_is_a_one_line_error()
+    {
+        var folder = Path.Combine(_dir, "shards");
+        Directory.CreateDirectory(Path.Combine(folder, "img_emb"));
+        NpyFile.Write(Path.Combine(folder, "img_emb", "img_emb_0.npy"), new HostArray([3, 4], new float[12]));
+        foreach (var args in new[]
+                 {
+                     new[] { "gap", "--embeddings-dir", folder },
+                     new[] { "gap", "--embeddings-dir", folder, "--npy", Coco },
+                     new[] { "gap", "--embeddings-dir", folder, "--max-rows", "0" },
+                 })
+        {
+            var (code, stdout, stderr) = ConsoleCapture.Run(args);
+            Assert.Equal(2, code);
+            Assert.Equal(string.Empty, stdout);
+            Assert.StartsWith("error: ", stderr, StringComparison.Ordinal);
+            Assert.Single(stderr.TrimEnd().Split('\n'));
+        }
+    }
+
+    [Fact]
     public void Human_output_is_a_table_without_json()
     {
         var (code, stdout, _) = ConsoleCapture.Run("gap", "--npy", Coco);

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using CrossModal.Abstractions;
 using CrossModal.Bridging;
+using CrossModal.Data.ClipRetrieval;
 using CrossModal.Tensors;
 using CrossModal.Tensors.IO;
 
@@ -24,6 +25,15 @@ internal static class GapCommand
         };
         var images = new Option<FileInfo?>("--images") { Description = "Image embeddings, .npy of shape (N, D) (with --texts)." };
         var texts = new Option<FileInfo?>("--texts") { Description = "Text embeddings, .npy of shape (N, D), row i paired with image row i." };
+        var embeddingsDir = new Option<DirectoryInfo?>("--embeddings-dir")
+        {
+            Description = "A clip-retrieval output folder (img_emb/img_emb_N.npy and text_emb/text_emb_N.npy, float16 or float32; metadata not needed), read shard by shard.",
+        };
+        var maxRows = new Option<int>("--max-rows")
+        {
+            Description = "With --embeddings-dir: the first N pairs (the report builds an N × N cosine matrix).",
+            DefaultValueFactory = _ => 10_000,
+        };
         var bridge = new Option<string?>("--bridge")
         {
             Description = "Fit this bridge on the same pairs and report after it: collapse, or a preset (c3, capdec, closelinear, decap, …).",
@@ -32,11 +42,13 @@ internal static class GapCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var command = new Command("gap", "Measure the modality gap between paired image and text embeddings.")
         {
-            npy, images, texts, bridge, seed, json,
+            npy, images, texts, embeddingsDir, maxRows, bridge, seed, json,
         };
         command.SetAction(parse =>
         {
-            var (v, t, source) = Load(parse.GetValue(npy), parse.GetValue(images), parse.GetValue(texts));
+            var (v, t, source) = parse.GetValue(embeddingsDir) is { } folder
+                ? LoadFolder(folder, parse.GetValue(maxRows), parse.GetValue(npy) is not null || parse.GetValue(images) is not null || parse.GetValue(texts) is not null)
+                : Load(parse.GetValue(npy), parse.GetValue(images), parse.GetValue(texts));
             var bridgeName = parse.GetValue(bridge);
             ModalityGapReport report;
             if (bridgeName is null || bridgeName.Equals("none", StringComparison.OrdinalIgnoreCase))
@@ -70,6 +82,30 @@ internal static class GapCommand
             return 0;
         });
         return command;
+    }
+
+    private static (EmbeddingMatrix Images, EmbeddingMatrix Texts, string Source) LoadFolder(DirectoryInfo folder, int maxRows, bool otherInputs)
+    {
+        if (otherInputs)
+        {
+            throw new CommandLineError("give either --embeddings-dir DIR or .npy files (--npy, --images/--texts), not both.");
+        }
+
+        if (maxRows < 1)
+        {
+            throw new CommandLineError($"--max-rows: expected a positive number of pairs but got {maxRows}.");
+        }
+
+        var shards = ClipRetrievalFolder.Open(folder.FullName);
+        if (!shards.HasImageEmbeddings || !shards.HasTextEmbeddings)
+        {
+            throw new CommandLineError($"--embeddings-dir {folder.FullName}: the gap needs both img_emb/ and text_emb/ shards.");
+        }
+
+        var (images, texts) = shards.LoadPairs(maxRows);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"read {images.Rows} of {shards.RowCount} pairs from {shards.Shards.Count} shards of {folder.FullName}"));
+        return (images, texts, folder.Name);
     }
 
     private static (EmbeddingMatrix Images, EmbeddingMatrix Texts, string Source) Load(FileInfo? npy, FileInfo? images, FileInfo? texts)
