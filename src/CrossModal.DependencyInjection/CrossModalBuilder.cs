@@ -1,5 +1,7 @@
 using System;
+using System.Globalization;
 using CrossModal.Bridging;
+using CrossModal.Tensors.Cuda;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -26,6 +28,26 @@ public sealed class CrossModalBuilder
 
     /// <summary>The key of the pipeline this builder adds to; <see langword="null"/> for the default pipeline.</summary>
     public string? PipelineName { get; }
+
+    /// <summary>
+    /// Computes on an NVIDIA GPU: sets <see cref="ComputeOptions.Device"/> to <c>cuda:N</c> (N from
+    /// <see cref="CudaBackendOptions.DeviceIndex"/>, 0 by default) and <see cref="ComputeOptions.Cuda"/>. Resolving
+    /// <see cref="Tensors.IComputeBackend"/> throws <see cref="InvalidOperationException"/> naming what is missing
+    /// when this machine cannot run CUDA.
+    /// </summary>
+    /// <param name="configure">Adjusts the CUDA options, e.g. <c>o => o.UseTf32 = true</c>.</param>
+    public CrossModalBuilder UseCuda(Action<CudaBackendOptions>? configure = null)
+    {
+        Services.Configure<CrossModalOptions>(options =>
+        {
+            var cuda = new CudaBackendOptions();
+            configure?.Invoke(cuda);
+            options.Compute ??= new ComputeOptions();
+            options.Compute.Cuda = cuda;
+            options.Compute.Device = string.Create(CultureInfo.InvariantCulture, $"{ComputeOptions.CudaDevice}:{cuda.DeviceIndex}");
+        });
+        return this;
+    }
 
     /// <summary>Appends C3's Collapse.</summary>
     /// <param name="configure">Adjusts the options.</param>

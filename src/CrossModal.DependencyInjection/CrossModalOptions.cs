@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using CrossModal.Tensors.Cuda;
 using CrossModal.Training.Captioning;
 
 namespace CrossModal.DependencyInjection;
@@ -42,15 +44,26 @@ public sealed class CrossModalOptions
 /// <summary>Which compute backend the container creates, and how.</summary>
 public sealed class ComputeOptions
 {
-    /// <summary>The CPU backend's name, today the only <see cref="Device"/>.</summary>
+    /// <summary>The CPU backend's device name.</summary>
     public const string CpuDevice = "cpu";
 
+    /// <summary>The CUDA backend's device name (device 0; <c>cuda:N</c> picks device N).</summary>
+    public const string CudaDevice = "cuda";
+
     /// <summary>
-    /// The device the backend runs on. Only <c>"cpu"</c> exists today; a GPU backend adds its device names here,
-    /// and the validator and the backend factory are the two places that learn about them.
+    /// The device the backend runs on, as PyTorch spells it: <c>"cpu"</c>, <c>"cuda"</c> (device 0) or <c>"cuda:N"</c>.
+    /// Another value fails start naming <c>CrossModal:Compute:Device</c>; a CUDA device this machine cannot use (no
+    /// driver, no such device, no cuBLAS) makes resolving <see cref="Tensors.IComputeBackend"/> throw
+    /// <see cref="InvalidOperationException"/> naming the setting and what is missing.
     /// </summary>
     /// <value>Default <c>"cpu"</c>.</value>
     public string Device { get; set; } = CpuDevice;
+
+    /// <summary>
+    /// Options of the CUDA backend (TF32, GEMM provider), used when <see cref="Device"/> is a CUDA device. The device
+    /// index is taken from <see cref="Device"/> (<c>cuda:N</c>), not from <see cref="CudaBackendOptions.DeviceIndex"/>.
+    /// </summary>
+    public CudaBackendOptions Cuda { get; set; } = new();
 
     /// <summary>Most threads one operation uses; <see langword="null"/> for one per logical processor.</summary>
     /// <value>Default <see langword="null"/>.</value>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using CrossModal.Tensors.Cuda;
 using Microsoft.Extensions.Options;
 
 namespace CrossModal.DependencyInjection;
@@ -17,9 +18,20 @@ internal sealed class CrossModalOptionsValidator : IValidateOptions<CrossModalOp
     {
         var errors = new List<string>();
         var compute = options.Compute ?? new ComputeOptions();
-        if (!string.Equals(compute.Device, ComputeOptions.CpuDevice, StringComparison.OrdinalIgnoreCase))
+        if (!ComputeDevice.TryParse(compute.Device, out var device))
         {
-            errors.Add($"{Root}:Compute:Device is '{compute.Device}'; this build provides '{ComputeOptions.CpuDevice}' only.");
+            errors.Add($"{Root}:Compute:Device is '{compute.Device}'; expected cpu, cuda or cuda:N (N = 0, 1, …).");
+        }
+        else if (device.Kind == ComputeDeviceKind.Cuda)
+        {
+            try
+            {
+                (compute.Cuda ?? new CudaBackendOptions()).Validate();
+            }
+            catch (ArgumentException e)
+            {
+                errors.Add($"{Root}:Compute:Cuda: {e.Message}");
+            }
         }
 
         if (compute.Threads is < 1)

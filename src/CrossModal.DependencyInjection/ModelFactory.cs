@@ -8,6 +8,7 @@ using CrossModal.Models.Captioning;
 using CrossModal.Models.Clip;
 using CrossModal.Tensors;
 using CrossModal.Tensors.Cpu;
+using CrossModal.Tensors.Cuda;
 using CrossModal.Text;
 using CrossModal.Training.Captioning;
 
@@ -23,8 +24,26 @@ internal static class ModelFactory
     public static readonly IReadOnlyList<string> ClipFiles = [ClipCheckpoint.ConfigFileName, ClipCheckpoint.WeightsFileName];
 
     /// <summary>The backend <paramref name="options"/> describe; the one place that maps a device name to a backend.</summary>
-    public static IComputeBackend CreateBackend(ComputeOptions options) =>
-        new CpuBackend(new CpuBackendOptions { Threads = options.Threads, GemmProvider = options.GemmProvider });
+    /// <remarks>
+    /// CUDA is created eagerly here rather than probed in the start-time validator: probing means creating a CUDA
+    /// context, which costs what creating the backend costs; the first resolution fails instead, naming the setting.
+    /// </remarks>
+    public static IComputeBackend CreateBackend(ComputeOptions options)
+    {
+        var device = ComputeDevice.TryParse(options.Device, out var parsed)
+            ? parsed
+            : throw new InvalidOperationException($"{CrossModalOptions.SectionName}:Compute:Device is '{options.Device}'; expected cpu, cuda or cuda:N (N = 0, 1, …).");
+        if (device.Kind == ComputeDeviceKind.Cpu)
+        {
+            return new CpuBackend(new CpuBackendOptions { Threads = options.Threads, GemmProvider = options.GemmProvider });
+        }
+
+        var cuda = options.Cuda ?? new CudaBackendOptions();
+        var cudaOptions = new CudaBackendOptions { DeviceIndex = device.Index, UseTf32 = cuda.UseTf32, Gemm = cuda.Gemm };
+        return CudaBackend.TryCreate(out var backend, out var reason, cudaOptions)
+            ? backend
+            : throw new InvalidOperationException($"{CrossModalOptions.SectionName}:Compute:Device is '{options.Device}', but the CUDA backend cannot start: {reason}");
+    }
 
     /// <summary>Why the backend of <paramref name="options"/> cannot be made on this machine, or null.</summary>
     public static string? CheckBackend(ComputeOptions options)

@@ -3,7 +3,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using CrossModal.Models.Language;
-using CrossModal.Tensors.Cpu;
+using CrossModal.Tensors;
 using CrossModal.Tensors.Nn;
 using CrossModal.Tensors.Optim;
 
@@ -28,7 +28,8 @@ internal static class BenchTrainCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 3 };
-        var command = new Command("train", "Measure training throughput (tokens/s) of a 4-layer GPT-2-style decoder.") { json, steps, warmup };
+        var device = DeviceOption.Create();
+        var command = new Command("train", "Measure training throughput (tokens/s) of a 4-layer GPT-2-style decoder.") { json, steps, warmup, device };
         command.SetAction(parse =>
         {
             var timed = parse.GetValue(steps);
@@ -43,7 +44,8 @@ internal static class BenchTrainCommand
                 throw new CommandLineError($"--warmup must be at least 0; got {untimed}.");
             }
 
-            var tokensPerSecond = Run(timed, untimed);
+            using var backend = DeviceOption.CreateBackend(parse, device);
+            var tokensPerSecond = Run(backend, timed, untimed);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(string.Create(
@@ -62,9 +64,9 @@ internal static class BenchTrainCommand
         return command;
     }
 
-    private static double Run(int steps, int warmup)
+    private static double Run(IComputeBackend backend, int steps, int warmup)
     {
-        var model = new TransformerLanguageModel(CpuBackend.Default, new TransformerLanguageModelOptions
+        var model = new TransformerLanguageModel(backend, new TransformerLanguageModelOptions
         {
             VocabularySize = Vocabulary,
             Context = Context,

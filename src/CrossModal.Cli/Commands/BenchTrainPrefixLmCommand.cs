@@ -3,7 +3,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using CrossModal.Models.Captioning;
-using CrossModal.Tensors.Cpu;
+using CrossModal.Tensors;
 using CrossModal.Tensors.Optim;
 
 namespace CrossModal.Cli.Commands;
@@ -28,9 +28,10 @@ internal static class BenchTrainPrefixLmCommand
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
+        var device = DeviceOption.Create();
         var steps = new Option<int>("--steps") { Description = "Timed steps (the median is reported).", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 2 };
-        var command = new Command("train-prefix-lm", "Measure the training throughput (tokens/s) of the full prefix-LM captioner step.") { json, steps, warmup };
+        var command = new Command("train-prefix-lm", "Measure the training throughput (tokens/s) of the full prefix-LM captioner step.") { json, steps, warmup, device };
         command.SetAction(parse =>
         {
             var timed = parse.GetValue(steps);
@@ -40,7 +41,8 @@ internal static class BenchTrainPrefixLmCommand
                 throw new CommandLineError($"--steps must be at least 1 and --warmup at least 0; got {timed} and {untimed}.");
             }
 
-            var tokensPerSecond = Run(timed, untimed);
+            using var backend = DeviceOption.CreateBackend(parse, device);
+            var tokensPerSecond = Run(backend, timed, untimed);
             var sequence = Prefix + CaptionSlots;
             Console.WriteLine(parse.GetValue(json)
                 ? string.Create(CultureInfo.InvariantCulture,
@@ -52,7 +54,7 @@ internal static class BenchTrainPrefixLmCommand
         return command;
     }
 
-    private static double Run(int steps, int warmup)
+    private static double Run(IComputeBackend backend, int steps, int warmup)
     {
         var modelOptions = new PrefixLanguageModelOptions
         {
@@ -61,12 +63,12 @@ internal static class BenchTrainPrefixLmCommand
             PrefixLength = Prefix,
             Decoder = new Gpt2DecoderOptions { VocabularySize = Vocabulary, Context = Prefix + CaptionSlots, Width = Width, Layers = Layers, Heads = Heads },
         };
-        var model = new PrefixLanguageModel(CpuBackend.Default, modelOptions);
+        var model = new PrefixLanguageModel(backend, modelOptions);
         model.ResetParameters(1234);
         var parameters = model.TrainableParameters();
         var optimizer = new AdamW(parameters, new AdamWOptions { LearningRate = 1e-3f });
         var rng = new Random(42);
-        var embeddings = CpuBackend.Default.Allocate(Batch, Embedding);
+        var embeddings = backend.Allocate(Batch, Embedding);
         var host = new float[Batch * Embedding];
         for (var i = 0; i < host.Length; i++)
         {

@@ -2,7 +2,6 @@ using System;
 using System.CommandLine;
 using System.Text.Json;
 using CrossModal.Models.Captioning;
-using CrossModal.Tensors.Cpu;
 using CrossModal.Training.Captioning;
 
 namespace CrossModal.Cli.Commands;
@@ -17,7 +16,8 @@ internal static class CaptionCommand
         var beam = new Option<int>("--beam") { Description = "Beam width (1: greedy).", DefaultValueFactory = _ => 1 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens per caption (0: as many as the model's context allows, at most 30)." };
         var json = new Option<bool>("--json") { Description = "Print a JSON array of strings on stdout." };
-        var command = new Command("caption", "Caption images given as embeddings (the model's bridge is applied first).") { model, images, beam, maxTokens, json };
+        var device = DeviceOption.Create();
+        var command = new Command("caption", "Caption images given as embeddings (the model's bridge is applied first).") { model, images, beam, maxTokens, json, device };
         command.SetAction(parse =>
         {
             var path = parse.GetValue(model)!;
@@ -32,7 +32,8 @@ internal static class CaptionCommand
                 throw new CommandLineError($"--beam: expected 1 or more, got {width}.");
             }
 
-            var checkpoint = CaptionerCheckpoint.Load(path, CpuBackend.Default);
+            using var backend = DeviceOption.CreateBackend(parse, device);
+            var checkpoint = CaptionerCheckpoint.Load(path, backend);
             var embeddings = CaptionerInputs.ReadEmbeddings(parse.GetValue(images)!, "--image-embeddings");
             if (embeddings.Dimension != checkpoint.Model.EmbeddingDimension)
             {

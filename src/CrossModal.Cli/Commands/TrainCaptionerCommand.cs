@@ -6,7 +6,6 @@ using System.Threading;
 using CrossModal.Abstractions;
 using CrossModal.Bridging;
 using CrossModal.Models.Captioning;
-using CrossModal.Tensors.Cpu;
 using CrossModal.Training.Captioning;
 using Spectre.Console;
 
@@ -37,10 +36,11 @@ internal static class TrainCaptionerCommand
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation, shuffling and noise.", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "The model file (.safetensors) to write.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary on stdout." };
+        var device = DeviceOption.Create();
         var command = new Command("train-captioner", "Train a captioner on text alone: caption embeddings → bridge → mapper → decoder.")
         {
             captions, textEmbeddings, bridge, imageEmbeddings, pseudoImageEmbeddings, tokenizer, mapper, prefix, layers, width, heads, epochs, batch, lr, warmup,
-            validation, patience, seed, output, json,
+            validation, patience, seed, output, json, device,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -48,6 +48,7 @@ internal static class TrainCaptionerCommand
 
             int Train()
             {
+                using var backend = DeviceOption.CreateBackend(parse, device);
                 var texts = CaptionerInputs.ReadCaptions(parse.GetValue(captions)!);
                 var embeddings = CaptionerInputs.ReadEmbeddings(parse.GetValue(textEmbeddings)!, "--text-embeddings");
                 if (embeddings.Rows != texts.Count)
@@ -89,7 +90,7 @@ internal static class TrainCaptionerCommand
                     },
                 };
                 var seedValue = parse.GetValue(seed);
-                var model = new PrefixLanguageModel(CpuBackend.Default, modelOptions);
+                var model = new PrefixLanguageModel(backend, modelOptions);
                 model.ResetParameters(seedValue);
                 var options = new CaptionTrainerOptions
                 {
