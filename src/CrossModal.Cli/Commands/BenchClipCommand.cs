@@ -4,7 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CrossModal.Models.Clip;
-using CrossModal.Tensors.Cpu;
+using CrossModal.Tensors;
 
 namespace CrossModal.Cli.Commands;
 
@@ -25,12 +25,17 @@ internal static class BenchClipCommand
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var iterations = new Option<int>("--iterations") { Description = "Timed batches per modality (after one warm-up batch).", DefaultValueFactory = _ => 5 };
-        var command = new Command("clip", "Measure CLIP ViT-B/32 image and text encoding throughput (random weights).") { json, iterations };
-        command.SetAction(parse => Run(parse.GetValue(json), parse.GetValue(iterations)));
+        var device = DeviceOption.Create();
+        var command = new Command("clip", "Measure CLIP ViT-B/32 image and text encoding throughput (random weights).") { json, iterations, device };
+        command.SetAction(parse =>
+        {
+            using var backend = DeviceOption.CreateBackend(parse, device);
+            return Run(backend, parse.GetValue(json), parse.GetValue(iterations));
+        });
         return command;
     }
 
-    private static int Run(bool json, int iterations)
+    private static int Run(IComputeBackend backend, bool json, int iterations)
     {
         if (iterations <= 0)
         {
@@ -39,7 +44,7 @@ internal static class BenchClipCommand
 
         var config = new ClipConfig(); // openai/clip-vit-base-patch32's shape
         Console.Error.WriteLine($"building a random {config} …");
-        var model = new ClipModel(CpuBackend.Default, config);
+        var model = new ClipModel(backend, config);
         model.ResetParameters(seed: 0);
         model.Eval();
 

@@ -13,6 +13,11 @@ using Spectre.Console;
 namespace CrossModal.Cli.Commands;
 
 /// <summary><c>crossmodal bench gemm</c>: FMA peak, managed GEMM and OpenBLAS GFLOP/s.</summary>
+/// <remarks>
+/// No <c>--device</c>: this benchmark times the static CPU kernels (<c>Gemm.Multiply</c>, <c>OpenBlasGemm</c>) over
+/// host arrays, not a backend, so there is nothing to move to a GPU. The CUDA GEMMs (cuBLAS fp32/TF32, the tiled
+/// kernel) are timed by <c>GpuGemmBenchmarks</c> in benchmarks/CrossModal.Benchmarks.
+/// </remarks>
 internal static class BenchGemmCommand
 {
     /// <summary>The measured shapes M×K×N: a square block, a batch of tokens, a transformer MLP layer.</summary>

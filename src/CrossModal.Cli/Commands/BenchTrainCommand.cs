@@ -93,6 +93,7 @@ internal static class BenchTrainCommand
             var loss = model.ForwardLoss(tokens, targets, Batch, Context);
             model.Backward();
             optimizer.Step();
+            backend.Synchronize(); // a GPU queues the step; the clock stops when it has run (a no-op on the CPU)
             var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
             if (i >= 0)
             {

@@ -33,19 +33,25 @@ internal static class EncodeCommand
         };
         var output = new Option<string>("--out") { Description = "Output .npy path; the input list goes to the same path with .json.", Required = true };
         var batch = new Option<int>("--batch") { Description = "Inputs per forward pass.", DefaultValueFactory = _ => 32 };
-        var command = new Command("encode", "Embed texts or images with a CLIP model into an .npy matrix.") { model, text, images, output, batch };
-        command.SetAction(parse => Run(
-            parse.GetValue(model)!,
-            parse.GetValue(text),
-            parse.GetValue(images) ?? [],
-            parse.GetValue(output)!,
-            parse.GetValue(batch),
-            Console.Error));
+        var device = DeviceOption.Create();
+        var command = new Command("encode", "Embed texts or images with a CLIP model into an .npy matrix.") { model, text, images, output, batch, device };
+        command.SetAction(parse =>
+        {
+            using var backend = DeviceOption.CreateBackend(parse, device);
+            return Run(
+                parse.GetValue(model)!,
+                parse.GetValue(text),
+                parse.GetValue(images) ?? [],
+                parse.GetValue(output)!,
+                parse.GetValue(batch),
+                Console.Error,
+                backend);
+        });
         return command;
     }
 
     /// <summary>The command's body; returns the exit code.</summary>
-    internal static int Run(string modelDirectory, string? textFile, IReadOnlyList<string> imageArguments, string output, int batch, TextWriter progressWriter)
+    internal static int Run(string modelDirectory, string? textFile, IReadOnlyList<string> imageArguments, string output, int batch, TextWriter progressWriter, IComputeBackend? backend = null)
     {
         if ((textFile is null) == (imageArguments.Count == 0))
         {
@@ -82,7 +88,7 @@ internal static class EncodeCommand
             throw new CommandLineError(textFile is not null ? $"--text file '{textFile}' holds no lines" : "--images names no image files");
         }
 
-        var clip = ClipModel.Load(modelDirectory);
+        var clip = ClipModel.Load(modelDirectory, backend);
         clip.EncodeBatchSize = batch;
         clip.NormalizeEmbeddings = true;
         var result = new float[inputs.Count * clip.Dimension];
