@@ -190,39 +190,19 @@ public class GpuLayerKernelBenchmarks
 public class GpuTrainStepBenchmarks
 {
     /// <summary>Tokens per step, for tokens/s.</summary>
-    public const int TokensPerStep = Batch * Context;
+    public const int TokensPerStep = TrainStepWorkload.Batch * TrainStepWorkload.Context;
 
-    private const int Batch = 32;
-    private const int Context = 32;
-    private const int Vocabulary = 5000;
     private const int Steps = 2;
 
     private CudaBackend _backend = null!;
-    private TransformerLanguageModel _model = null!;
-    private AdamW _optimizer = null!;
-    private int[] _tokens = [];
-    private int[] _targets = [];
+    private TrainStepWorkload _workload = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _backend = GpuAvailability.Start();
-        _model = new TransformerLanguageModel(_backend, new TransformerLanguageModelOptions
-        {
-            VocabularySize = Vocabulary, Context = Context, Width = 256, Layers = 4, Heads = 8,
-        });
-        _model.ResetParameters(seed: 1234);
-        _optimizer = new AdamW(_model.Parameters(), new AdamWOptions { LearningRate = 3e-4f, WeightDecay = 0.1f });
-        var rng = new Random(42);
-        _tokens = new int[Batch * Context];
-        _targets = new int[Batch * Context];
-        for (var i = 0; i < _tokens.Length; i++)
-        {
-            _tokens[i] = rng.Next(Vocabulary);
-            _targets[i] = rng.Next(Vocabulary);
-        }
-
-        DeviceTimes.Measure(_backend, nameof(TrainingStep), string.Empty, () => Step(), 5);
+        _workload = new TrainStepWorkload(_backend);
+        DeviceTimes.Measure(_backend, nameof(TrainingStep), string.Empty, () => _workload.Step(), 5);
     }
 
     [GlobalCleanup]
@@ -234,19 +214,10 @@ public class GpuTrainStepBenchmarks
         var loss = 0f;
         for (var i = 0; i < Steps; i++)
         {
-            loss = Step();
+            loss = _workload.Step();
         }
 
         _backend.Synchronize();
-        return loss;
-    }
-
-    private float Step()
-    {
-        _model.ZeroGrad();
-        var loss = _model.ForwardLoss(_tokens, _targets, Batch, Context);
-        _model.Backward();
-        _optimizer.Step();
         return loss;
     }
 }

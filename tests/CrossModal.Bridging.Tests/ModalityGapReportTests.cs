@@ -18,7 +18,7 @@ public class ModalityGapReportTests
         Assert.Equal(500, report.N);
         Assert.Equal(512, report.Dimension);
 
-        // Figures measured with numpy on the same file (data/README in ../shared, "Mind the Gap" Fig. 1 data).
+        // Figures measured with numpy on the same file (the COCO embeddings of data/MANIFEST.md, "Mind the Gap" Fig. 1 data).
         Assert.Equal(0.310, report.MeanPairedCosine, 1e-3);
         Assert.Equal(0.162, report.MeanUnpairedCosine, 1e-3);
         Assert.Equal(0.851, report.CentroidDistance, 1e-3);
