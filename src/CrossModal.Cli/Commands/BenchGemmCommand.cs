@@ -8,16 +8,16 @@ using System.Runtime.Intrinsics;
 using System.Text.Json;
 using System.Threading;
 using CrossModal.Tensors.Cpu;
+using CrossModal.Tensors.Cuda;
 using Spectre.Console;
 
 namespace CrossModal.Cli.Commands;
 
-/// <summary><c>crossmodal bench gemm</c>: FMA peak, managed GEMM and OpenBLAS GFLOP/s.</summary>
-/// <remarks>
-/// No <c>--device</c>: this benchmark times the static CPU kernels (<c>Gemm.Multiply</c>, <c>OpenBlasGemm</c>) over
-/// host arrays, not a backend, so there is nothing to move to a GPU. The CUDA GEMMs (cuBLAS fp32/TF32, the tiled
-/// kernel) are timed by <c>GpuGemmBenchmarks</c> in benchmarks/CrossModal.Benchmarks.
-/// </remarks>
+/// <summary>
+/// <c>crossmodal bench gemm</c>: on the CPU (the default), FMA peak, managed GEMM and OpenBLAS GFLOP/s; with
+/// <c>--device cuda[:N]</c>, cuBLAS fp32, cuBLAS TF32 and the tiled ILGPU kernel on that GPU
+/// (<see cref="BenchDeviceGemm"/>), the figures <c>GpuGemmBenchmarks</c> gives under BenchmarkDotNet.
+/// </summary>
 internal static class BenchGemmCommand
 {
     /// <summary>The measured shapes M×K×N: a square block, a batch of tokens, a transformer MLP layer.</summary>
@@ -29,9 +29,27 @@ internal static class BenchGemmCommand
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
-        var threads = new Option<int?>("--threads") { Description = "Threads to use (default: all cores)." };
-        var command = new Command("gemm", "Measure fp32 FMA peak, the managed GEMM and OpenBLAS (if present).") { json, threads };
-        command.SetAction(parse => Run(parse.GetValue(json), parse.GetValue(threads)));
+        var threads = new Option<int?>("--threads") { Description = "Threads to use on the CPU (default: all cores)." };
+        var device = DeviceOption.Create();
+        var command = new Command("gemm", "Measure fp32 GEMM: on the CPU the FMA peak, the managed GEMM and OpenBLAS (if present); on a GPU cuBLAS fp32/TF32 and the tiled kernel.")
+        {
+            json, threads, device,
+        };
+        command.SetAction(parse =>
+        {
+            var selected = DeviceOption.Parse(parse.GetValue(device));
+            if (selected.Kind == ComputeDeviceKind.Cpu)
+            {
+                return Run(parse.GetValue(json), parse.GetValue(threads));
+            }
+
+            if (parse.GetValue(threads) is not null)
+            {
+                throw new CommandLineError("--threads applies to the CPU only; leave it out with --device cuda.");
+            }
+
+            return BenchDeviceGemm.Run(selected, parse.GetValue(json));
+        });
         return command;
     }
 
