@@ -49,6 +49,7 @@ internal static class Program
     {
         var root = new RootCommand("CrossModal: learn cross-modal tasks (captioning) from uni-modal data.");
         root.Options.Add(Verbose);
+        PackageVersion.Configure(root);
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(EncodeCommand.Create());
         root.Subcommands.Add(TrainCaptionerCommand.Create());
