@@ -1,6 +1,7 @@
 using System;
 using System.Reflection;
 using System.Xml.Linq;
+using CrossModal.Testing;
 using Xunit;
 
 namespace CrossModal.Cli.Tests;
