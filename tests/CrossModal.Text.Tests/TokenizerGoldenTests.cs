@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.IO.Compression;
 using System.Linq;
 using System.Text.Json;
 using Xunit;
@@ -73,5 +74,30 @@ public sealed class TokenizerGoldenTests
     public void Gpt2_matches_the_transcribed_reference_on_hard_unicode_cases()
     {
         AssertAll(Gpt2Tokenizer.Shared, Cases(Extra.Value.RootElement.GetProperty("gpt2")), 418);
+    }
+
+    [Fact]
+    public void Both_tokenizers_reproduce_the_reference_ids_of_12000_flickr8k_and_coco_captions()
+    {
+        using var file = File.OpenRead(RepositoryPaths.Data("tokenizers/tokenizer_corpus_golden.json.gz"));
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var corpus = JsonDocument.Parse(gzip);
+        var root = corpus.RootElement;
+        var captions = root.GetProperty("captions").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var clipIds = root.GetProperty("clip").EnumerateArray().ToList();
+        var gpt2Ids = root.GetProperty("gpt2").EnumerateArray().ToList();
+        var clipDecoded = root.GetProperty("clip_decoded").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Equal(12000, captions.Count);
+
+        var clip = new List<Case>(captions.Count);
+        var gpt2 = new List<Case>(captions.Count);
+        for (var i = 0; i < captions.Count; i++)
+        {
+            clip.Add(new Case(captions[i], clipIds[i].EnumerateArray().Select(e => e.GetInt32()).ToArray(), clipDecoded[i]));
+            gpt2.Add(new Case(captions[i], gpt2Ids[i].EnumerateArray().Select(e => e.GetInt32()).ToArray(), captions[i]));
+        }
+
+        AssertAll(ClipTokenizer.Shared, clip, 12000);
+        AssertAll(Gpt2Tokenizer.Shared, gpt2, 12000);
     }
 }
