@@ -169,10 +169,10 @@ public static class TokenizerRegistry
     }
 
     /// <summary>Loads a tokenizer file: a <c>.tiktoken</c> ranks file (<see cref="MLTokenizerAdapter.FromTiktokenFile"/>,
-    /// GPT-2's pattern, <c>&lt;|endoftext|&gt;</c> after the last rank) or a word tokenizer's <c>.json</c> (<see cref="WordTokenizer.Load"/>).</summary>
+    /// GPT-2's pattern, <c>&lt;|endoftext|&gt;</c> after the last rank); any other file is read as a word tokenizer's JSON
+    /// (<see cref="WordTokenizer.Load"/>).</summary>
     /// <param name="path">The file.</param>
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
-    /// <exception cref="ArgumentException">The extension is neither <c>.tiktoken</c> nor <c>.json</c>.</exception>
     /// <exception cref="InvalidDataException">The file's contents are malformed; the message starts with the path.</exception>
     public static ITokenizer Load(string path)
     {
@@ -182,17 +182,14 @@ public static class TokenizerRegistry
             throw new FileNotFoundException($"{path}: no such tokenizer file.", path);
         }
 
-        return Path.GetExtension(path).ToLowerInvariant() switch
-        {
-            ".tiktoken" => MLTokenizerAdapter.FromTiktokenFile(path),
-            ".json" => WordTokenizer.Load(path),
-            _ => throw new ArgumentException($"{path}: expected a .tiktoken ranks file or a word tokenizer's .json.", nameof(path)),
-        };
+        return path.EndsWith(".tiktoken", StringComparison.OrdinalIgnoreCase)
+            ? MLTokenizerAdapter.FromTiktokenFile(path)
+            : WordTokenizer.Load(path);
     }
 
     /// <summary>The tokenizer a user named: a pretrained name (<see cref="TryGetPretrained"/>) or the path of a file <see cref="Load"/> reads.</summary>
     /// <param name="nameOrPath"><c>gpt2</c>, <c>clip</c>, or a <c>.tiktoken</c> / <c>.json</c> file.</param>
-    /// <exception cref="ArgumentException">Neither a known name nor an existing file; or a file of another kind.</exception>
+    /// <exception cref="ArgumentException">Neither a known name nor an existing file.</exception>
     /// <exception cref="InvalidDataException">The file's contents are malformed.</exception>
     public static ITokenizer Resolve(string nameOrPath)
     {
