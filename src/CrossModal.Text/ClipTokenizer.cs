@@ -69,7 +69,7 @@ public sealed class ClipTokenizer : ITokenizer
     /// <summary>A process-wide instance over the embedded vocabulary.</summary>
     public static ClipTokenizer Shared => SharedInstance.Value;
 
-    /// <summary>The BPE model (tests clear its cache).</summary>
+    /// <summary>The BPE model (tests rebuild it with other components).</summary>
     internal ByteLevelBpe Model => _model.Value;
 
     /// <inheritdoc />
@@ -157,8 +157,7 @@ public sealed class ClipTokenizer : ITokenizer
     /// <param name="ids">Ids in <c>[0, 49408)</c>; special tokens decode to their text.</param>
     public string Decode(ReadOnlySpan<int> ids)
     {
-        // Python's decode writes a space for every </w>; BpeTokenizer.Decode drops the suffix, so the ids are joined here.
-        return _model.Value.DecodeJoined(ids).Replace(EndOfWord, " ", StringComparison.Ordinal);
+        return _model.Value.Decode(ids).Replace(EndOfWord, " ", StringComparison.Ordinal);
     }
 
     private static string Decompress(Stream gzipped, string source)

@@ -48,6 +48,9 @@ public sealed class Gpt2Tokenizer : ITokenizer
     /// <summary>A process-wide instance over the embedded vocabulary.</summary>
     public static Gpt2Tokenizer Shared => SharedInstance.Value;
 
+    /// <summary>The BPE model (tests rebuild it with other components).</summary>
+    internal ByteLevelBpe Model => _model.Value;
+
     /// <inheritdoc />
     public int VocabularySize => _model.Value.Vocabulary.Length;
 
