@@ -27,7 +27,7 @@ internal sealed class ByteLevelBpe
 
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheLookup;
-    private readonly PreTokenizer _preTokenizer;
+    private readonly PythonPatternPreTokenizer _preTokenizer;
     private readonly Normalizer? _normalizer;
     private readonly Dictionary<string, int> _encoder;
     private readonly IReadOnlyList<(string Left, string Right)> _merges;
@@ -90,7 +90,7 @@ internal sealed class ByteLevelBpe
     /// <param name="normalizer">Cleans text before splitting, or null.</param>
     /// <param name="source">Name of the vocabulary for error messages.</param>
     internal ByteLevelBpe(string[] vocabulary, Dictionary<string, int> encoder, IReadOnlyList<(string Left, string Right)> merges,
-                          string? endOfWordSuffix, IReadOnlyDictionary<string, int>? specialTokens, PreTokenizer preTokenizer,
+                          string? endOfWordSuffix, IReadOnlyDictionary<string, int>? specialTokens, PythonPatternPreTokenizer preTokenizer,
                           Normalizer? normalizer, string source)
     {
         Vocabulary = vocabulary;
@@ -154,9 +154,19 @@ internal sealed class ByteLevelBpe
     internal void Encode(string text, List<int> destination)
     {
         var normalized = _normalizer is null ? text : _normalizer.Normalize(text);
-        foreach (var (offset, length) in _preTokenizer.PreTokenize(normalized))
+        var position = 0;
+        while (position < normalized.Length)
         {
-            var word = normalized.AsSpan(offset, length);
+            var length = _preTokenizer.MatchAt(normalized, position);
+            if (length == 0)
+            {
+                PythonText.ReadRune(normalized, position, out var width);
+                position += width;
+                continue;
+            }
+
+            var word = normalized.AsSpan(position, length);
+            position += length;
             if (!_cacheLookup.TryGetValue(word, out var ids))
             {
                 ids = [.. Tokenizer.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false)];

@@ -5,20 +5,11 @@ using Microsoft.ML.Tokenizers;
 namespace CrossModal.Text.Tokenization;
 
 /// <summary>
-/// CLIP's pre-tokenising pattern as a Microsoft.ML.Tokenizers <see cref="PreTokenizer"/>, with the Python
-/// <c>regex</c> module's semantics:
-/// <c>&lt;\|startoftext\|&gt;|&lt;\|endoftext\|&gt;|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+</c>
-/// under IGNORECASE, over code points. .NET's <c>Regex</c> cannot be used: it sees a letter outside the BMP as two
-/// surrogates that <c>\p{L}</c> does not match, and its Unicode tables are the runtime's, not Python's.
+/// A Python <c>regex</c> pattern run with <c>findall</c> semantics as a Microsoft.ML.Tokenizers <see cref="PreTokenizer"/>:
+/// <see cref="MatchAt"/> gives the match at a position, and where nothing matches the scan moves one code point on.
 /// </summary>
-internal sealed class ClipPreTokenizer : PreTokenizer
+internal abstract class PythonPatternPreTokenizer : PreTokenizer
 {
-    internal const string StartOfTextToken = "<|startoftext|>";
-    internal const string EndOfTextToken = "<|endoftext|>";
-
-    /// <summary>The one instance (it holds no state).</summary>
-    internal static ClipPreTokenizer Instance { get; } = new();
-
     /// <inheritdoc />
     public override IEnumerable<(int Offset, int Length)> PreTokenize(string text)
     {
@@ -29,7 +20,10 @@ internal sealed class ClipPreTokenizer : PreTokenizer
     /// <inheritdoc />
     public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => Split(text.ToString());
 
-    private static IEnumerable<(int Offset, int Length)> Split(string text)
+    /// <summary>Length (UTF-16 units) of the match at <paramref name="start"/>; 0 when no alternative matches there.</summary>
+    internal abstract int MatchAt(string text, int start);
+
+    private IEnumerable<(int Offset, int Length)> Split(string text)
     {
         var position = 0;
         while (position < text.Length)
@@ -37,7 +31,6 @@ internal sealed class ClipPreTokenizer : PreTokenizer
             var length = MatchAt(text, position);
             if (length == 0)
             {
-                // No alternative matches here (whitespace, or U+0345 – see RunLength): findall moves one code point on.
                 PythonText.ReadRune(text, position, out var width);
                 position += width;
                 continue;
@@ -47,10 +40,26 @@ internal sealed class ClipPreTokenizer : PreTokenizer
             position += length;
         }
     }
+}
 
-    // Length (UTF-16 units) of the match at `start`, trying the alternatives in order as the regex engine does; 0 when
-    // none matches.
-    private static int MatchAt(string text, int start)
+/// <summary>
+/// CLIP's pre-tokenising pattern as a Microsoft.ML.Tokenizers <see cref="PreTokenizer"/>, with the Python
+/// <c>regex</c> module's semantics:
+/// <c>&lt;\|startoftext\|&gt;|&lt;\|endoftext\|&gt;|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+</c>
+/// under IGNORECASE, over code points. .NET's <c>Regex</c> cannot be used: it sees a letter outside the BMP as two
+/// surrogates that <c>\p{L}</c> does not match, and its Unicode tables are the runtime's, not Python's.
+/// </summary>
+internal sealed class ClipPreTokenizer : PythonPatternPreTokenizer
+{
+    internal const string StartOfTextToken = "<|startoftext|>";
+    internal const string EndOfTextToken = "<|endoftext|>";
+
+    /// <summary>The one instance (it holds no state).</summary>
+    internal static ClipPreTokenizer Instance { get; } = new();
+
+    // Alternatives tried in order as the regex engine does; 0 for whitespace and U+0345 (see PatternScanning.RunLength),
+    // where findall moves one code point on.
+    internal override int MatchAt(string text, int start)
     {
         var c = text[start];
         if (c == '<')
@@ -113,34 +122,13 @@ internal sealed class ClipPreTokenizer : PreTokenizer
 /// <c>regex</c> module's semantics over code points:
 /// <c>'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+</c>.
 /// </summary>
-internal sealed class Gpt2PreTokenizer : PreTokenizer
+internal sealed class Gpt2PreTokenizer : PythonPatternPreTokenizer
 {
     /// <summary>The one instance (it holds no state).</summary>
     internal static Gpt2PreTokenizer Instance { get; } = new();
 
-    /// <inheritdoc />
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Split(text);
-    }
-
-    /// <inheritdoc />
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => Split(text.ToString());
-
-    private static IEnumerable<(int Offset, int Length)> Split(string text)
-    {
-        var position = 0;
-        while (position < text.Length)
-        {
-            var length = MatchAt(text, position);
-            yield return (position, length);
-            position += length;
-        }
-    }
-
     // Alternatives tried in order. Some alternative always matches, so the result is at least one code point.
-    private static int MatchAt(string text, int start)
+    internal override int MatchAt(string text, int start)
     {
         if (text[start] == '\'')
         {
