@@ -6,15 +6,17 @@
 # OLD_COMMIT defaults to the parent of the commit that deleted our own byte-pair encoder
 # (src/CrossModal.Text/Tokenization/BytePairEncoding.cs). It is exported (git archive) into a temporary folder, this
 # checkout's TokenizerComparisonBenchmarks.cs is copied into it (the benchmark uses only the public ITokenizer
-# surface, which both versions share), and BenchmarkDotNet runs the same benchmark in both trees, alternating old
-# and new ROUNDS times (default 2) so that a change in machine load hits both. Prints one markdown table (best
-# round of each) and leaves BenchmarkDotNet's reports under $OUT (default: a temporary folder).
+# surface, which both versions share), and BenchmarkDotNet runs the same benchmark in both trees ROUNDS times
+# (default 2), old first in odd rounds and new first in even ones, so that changes in machine load hit both.
+# BDN_ARGS (default: 5 warm-ups, 15 iterations) sets the job. Prints one markdown table (best round of each) and
+# leaves BenchmarkDotNet's reports under $OUT (default: a temporary folder).
 set -euo pipefail
 
 root=$(git rev-parse --show-toplevel)
 deleting=$(git -C "$root" log -1 --format=%H --diff-filter=D -- src/CrossModal.Text/Tokenization/BytePairEncoding.cs)
 old=${1:-${deleting}^}
 rounds=${ROUNDS:-2}
+read -r -a bdn_args <<< "${BDN_ARGS:---warmupCount 5 --iterationCount 15 --launchCount 1}"
 out=${OUT:-$(mktemp -d)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -27,13 +29,16 @@ echo "new: $(git -C "$root" log -1 --format='%h %s' | cut -c1-100) (working tree
 
 bench() { # tree label round
   (cd "$1" && dotnet run -c Release --project benchmarks/CrossModal.Benchmarks -- \
-     --filter '*TokenizerComparisonBenchmarks*' --job short --inProcess --exporters csv \
+     --filter '*TokenizerComparisonBenchmarks*' "${bdn_args[@]}" --inProcess --exporters csv \
      --artifacts "$out/$2-$3") >&2
 }
 
 for round in $(seq 1 "$rounds"); do
-  bench "$work/old" old "$round"
-  bench "$root" new "$round"
+  if (( round % 2 )); then
+    bench "$work/old" old "$round"; bench "$root" new "$round"
+  else
+    bench "$root" new "$round"; bench "$work/old" old "$round"
+  fi
 done
 
 python3 - "$out" "$rounds" <<'PY'

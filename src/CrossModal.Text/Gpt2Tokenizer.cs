@@ -48,6 +48,13 @@ public sealed class Gpt2Tokenizer : ITokenizer
     /// <summary>A process-wide instance over the embedded vocabulary.</summary>
     public static Gpt2Tokenizer Shared => SharedInstance.Value;
 
+    /// <summary>
+    /// This tokenizer as a Microsoft.ML.Tokenizers <see cref="Microsoft.ML.Tokenizers.BpeTokenizer"/> (its byte-pair
+    /// encoding, with our Python-exact pre-tokenizer plugged in), for code written against
+    /// that package: its <c>EncodeToIds(text)</c> gives the same ids as <see cref="Encode(string)"/>.
+    /// </summary>
+    public Microsoft.ML.Tokenizers.BpeTokenizer BpeTokenizer => _model.Value.Tokenizer;
+
     /// <summary>The BPE model (tests rebuild it with other components).</summary>
     internal ByteLevelBpe Model => _model.Value;
 

@@ -31,8 +31,8 @@ public sealed class TokenizerGoldenTests
         Assert.Equal(expectedCount, cases.Count);
         var ml = tokenizer switch
         {
-            ClipTokenizer clip => clip.Model.Tokenizer,
-            Gpt2Tokenizer gpt2 => gpt2.Model.Tokenizer,
+            ClipTokenizer clip => clip.BpeTokenizer,
+            Gpt2Tokenizer gpt2 => gpt2.BpeTokenizer,
             _ => throw new ArgumentException("CLIP or GPT-2", nameof(tokenizer)),
         };
         var failures = new List<string>();
