@@ -86,6 +86,23 @@ public sealed class MLTokenizerAdapterTests
     }
 
     [Fact]
+    public void A_model_name_gives_that_models_pattern_and_special_tokens_and_is_stored()
+    {
+        // The small file under GPT-4's cl100k pattern and special tokens (<|endoftext|> = 100257 … <|endofprompt|> = 100276).
+        var gpt4 = MLTokenizerAdapter.FromTiktokenFile(SmallTiktoken, "gpt-4");
+        Assert.Equal(100257, gpt4.EndOfTextId);
+        Assert.Equal(100277, gpt4.VocabularySize);
+        var ids = gpt4.Encode("A dog runs.");
+        Assert.Equal("A dog runs.", gpt4.Decode(ids));
+
+        var entries = TokenizerRegistry.Export(gpt4);
+        Assert.Equal("gpt-4", entries["model"]);
+        var rebuilt = TokenizerRegistry.Import(entries, "model.safetensors");
+        Assert.Equal(gpt4.VocabularySize, rebuilt.VocabularySize);
+        Assert.Equal(ids, rebuilt.Encode("A dog runs."));
+    }
+
+    [Fact]
     public void Decode_rejects_ids_outside_the_vocabulary()
     {
         var small = MLTokenizerAdapter.FromTiktokenFile(SmallTiktoken);
