@@ -32,8 +32,8 @@ public sealed class CrossModalOptions
     public CaptionerOptions Captioner { get; set; } = new();
 
     /// <summary>
-    /// Word-level tokenizers by name: name → vocabulary file written by <c>WordTokenizer.Save</c>. The names
-    /// <c>gpt2</c> and <c>clip</c> are built in and cannot be redefined.
+    /// Tokenizers by name: name → a vocabulary file written by <c>WordTokenizer.Save</c>, or a <c>.tiktoken</c> ranks
+    /// file (read by <c>TokenizerRegistry.Load</c>). The names <c>gpt2</c> and <c>clip</c> are built in and cannot be redefined.
     /// </summary>
     public Dictionary<string, string> Tokenizers { get; set; } = new();
 

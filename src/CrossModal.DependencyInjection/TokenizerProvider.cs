@@ -8,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace CrossModal.DependencyInjection;
 
 /// <summary>
-/// Tokenizers by name: the built-in <c>gpt2</c> and <c>clip</c>, and the word tokenizers named in
-/// <see cref="CrossModalOptions.Tokenizers"/> (each loaded once, on first use). Also resolvable as keyed services:
+/// Tokenizers by name: the built-in <c>gpt2</c> and <c>clip</c>, and the tokenizer files named in
+/// <see cref="CrossModalOptions.Tokenizers"/> — word tokenizer JSON, or <c>.tiktoken</c> ranks files
+/// (<see cref="TokenizerRegistry.Load"/>) — each loaded once, on first use. Also resolvable as keyed services:
 /// <c>[FromKeyedServices("gpt2")] ITokenizer</c>.
 /// </summary>
 public sealed class TokenizerProvider
@@ -40,7 +41,7 @@ public sealed class TokenizerProvider
         }
 
         return _loaded.GetOrAdd(name, n => new Lazy<ITokenizer>(() =>
-            TokenizerRegistry.TryGetPretrained(n, out var pretrained) ? pretrained : ModelFactory.LoadWordTokenizer(_files[n]))).Value;
+            TokenizerRegistry.TryGetPretrained(n, out var pretrained) ? pretrained : TokenizerRegistry.Load(_files[n]))).Value;
     }
 
     internal static bool IsBuiltIn(string name) => TokenizerRegistry.PretrainedNames.Contains(name, StringComparer.Ordinal);

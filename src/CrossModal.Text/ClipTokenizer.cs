@@ -30,15 +30,15 @@ public sealed class ClipTokenizer : ITokenizer
     /// <summary>Id of <c>&lt;|endoftext|&gt;</c>.</summary>
     public const int EndOfText = 49407;
 
-    private const string StartOfTextToken = "<|startoftext|>";
-    private const string EndOfTextToken = "<|endoftext|>";
+    private const string StartOfTextToken = ClipPreTokenizer.StartOfTextToken;
+    private const string EndOfTextToken = ClipPreTokenizer.EndOfTextToken;
     private const string EndOfWord = "</w>";
     private const string ResourceName = "CrossModal.Text.clip.bpe_simple_vocab_16e6.txt.gz";
 
     // simple_tokenizer.py: merges = merges[1:49152-256-2+1]
     private const int MergeCount = 49152 - 256 - 2;
 
-    private static readonly Lazy<BytePairEncoding> EmbeddedModel =
+    private static readonly Lazy<ByteLevelBpe> EmbeddedModel =
         new(() => LoadModel(
                 Decompress(
                     typeof(ClipTokenizer).Assembly.GetManifestResourceStream(ResourceName) ?? throw new InvalidOperationException($"Embedded resource {ResourceName} is missing."),
@@ -48,7 +48,7 @@ public sealed class ClipTokenizer : ITokenizer
 
     private static readonly Lazy<ClipTokenizer> SharedInstance = new(() => new ClipTokenizer(), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private readonly Lazy<BytePairEncoding> _model;
+    private readonly Lazy<ByteLevelBpe> _model;
 
     /// <summary>Creates a tokenizer over the embedded CLIP vocabulary (loaded lazily, once per process).</summary>
     public ClipTokenizer()
@@ -56,9 +56,9 @@ public sealed class ClipTokenizer : ITokenizer
         _model = EmbeddedModel;
     }
 
-    private ClipTokenizer(BytePairEncoding model, string merges)
+    private ClipTokenizer(ByteLevelBpe model, string merges)
     {
-        _model = new Lazy<BytePairEncoding>(model);
+        _model = new Lazy<ByteLevelBpe>(model);
         Definition = merges;
     }
 
@@ -69,8 +69,15 @@ public sealed class ClipTokenizer : ITokenizer
     /// <summary>A process-wide instance over the embedded vocabulary.</summary>
     public static ClipTokenizer Shared => SharedInstance.Value;
 
-    /// <summary>The BPE model (tests clear its cache).</summary>
-    internal BytePairEncoding Model => _model.Value;
+    /// <summary>
+    /// This tokenizer as a Microsoft.ML.Tokenizers <see cref="Microsoft.ML.Tokenizers.BpeTokenizer"/> (its byte-pair
+    /// encoding, with our Python-exact pre-tokenizer and text cleaning plugged in), for code written against
+    /// that package: its <c>EncodeToIds(text)</c> gives the same ids as <see cref="Encode(string)"/>.
+    /// </summary>
+    public Microsoft.ML.Tokenizers.BpeTokenizer BpeTokenizer => _model.Value.Tokenizer;
+
+    /// <summary>The BPE model (tests rebuild it with other components).</summary>
+    internal ByteLevelBpe Model => _model.Value;
 
     /// <inheritdoc />
     public int VocabularySize => 49408;
@@ -116,27 +123,7 @@ public sealed class ClipTokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(destination);
-        var model = _model.Value;
-
-        // whitespace_clean(basic_clean(text)).lower(); basic_clean = ftfy (identity here), html.unescape twice, strip.
-        var cleaned = PythonText.Strip(PythonText.HtmlUnescape(PythonText.HtmlUnescape(text)));
-        cleaned = PythonText.Lower(PythonText.CollapseWhitespace(cleaned));
-
-        var position = 0;
-        while (position < cleaned.Length)
-        {
-            var length = MatchAt(cleaned, position);
-            if (length == 0)
-            {
-                // No alternative matches here (whitespace, or U+0345 – see MatchAt): findall moves one code point on.
-                PythonText.ReadRune(cleaned, position, out var width);
-                position += width;
-                continue;
-            }
-
-            model.EncodeWord(cleaned.AsSpan(position, length), destination);
-            position += length;
-        }
+        _model.Value.Encode(text, destination);
     }
 
     /// <summary>
@@ -177,137 +164,7 @@ public sealed class ClipTokenizer : ITokenizer
     /// <param name="ids">Ids in <c>[0, 49408)</c>; special tokens decode to their text.</param>
     public string Decode(ReadOnlySpan<int> ids)
     {
-        var bytes = _model.Value.DecodeToUtf8(ids);
-        return Encoding.UTF8.GetString(bytes).Replace(EndOfWord, " ", StringComparison.Ordinal);
-    }
-
-    // Length (UTF-16 units) of the match of
-    //   <\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+   (IGNORECASE)
-    // at `start`, trying the alternatives in order as the regex engine does; 0 when none matches.
-    private static int MatchAt(string text, int start)
-    {
-        var c = text[start];
-        if (c == '<')
-        {
-            if (MatchesFolded(text, start, StartOfTextToken))
-            {
-                return StartOfTextToken.Length;
-            }
-
-            if (MatchesFolded(text, start, EndOfTextToken))
-            {
-                return EndOfTextToken.Length;
-            }
-        }
-        else if (c == '\'' && start + 1 < text.Length)
-        {
-            var contraction = ContractionLength(text, start, ignoreCase: true);
-            if (contraction > 0)
-            {
-                return contraction;
-            }
-        }
-
-        var rune = PythonText.ReadRune(text, start, out var width);
-        if (rune.Value == 0x345)
-        {
-            return 0;
-        }
-
-        switch (PythonText.Classify(rune.Value))
-        {
-            case PythonText.CharClass.Letter:
-                return RunLength(text, start, PythonText.CharClass.Letter);
-            case PythonText.CharClass.Number:
-                return width;
-            case PythonText.CharClass.Other:
-                return RunLength(text, start, PythonText.CharClass.Other);
-            default:
-                return 0;
-        }
-    }
-
-    /// <summary>Length of the maximal run of <paramref name="cls"/> code points starting at <paramref name="start"/>.</summary>
-    internal static int RunLength(string text, int start, PythonText.CharClass cls, bool excludeYpogegrammeni = true)
-    {
-        var end = start;
-        while (end < text.Length)
-        {
-            var rune = PythonText.ReadRune(text, end, out var width);
-
-            // COMBINING GREEK YPOGEGRAMMENI (U+0345) case-folds to ι, so under IGNORECASE `regex` counts it in none
-            // of [\p{L}], [\p{N}] and [^\s\p{L}\p{N}] (checked against regex 2026.5.9): it ends a run and is skipped.
-            if (PythonText.Classify(rune.Value) != cls || (excludeYpogegrammeni && rune.Value == 0x345))
-            {
-                break;
-            }
-
-            end += width;
-        }
-
-        return end - start;
-    }
-
-    /// <summary>
-    /// Matches <c>'s|'t|'re|'ve|'m|'ll|'d</c> at <paramref name="start"/> (which holds an apostrophe). With
-    /// <paramref name="ignoreCase"/>, letters compare under simple case folding, where U+017F (ſ) equals s.
-    /// </summary>
-    internal static int ContractionLength(string text, int start, bool ignoreCase)
-    {
-        if (start + 1 >= text.Length)
-        {
-            return 0;
-        }
-
-        var a = Fold(text[start + 1], ignoreCase);
-        if (a is 's' or 't' or 'm' or 'd')
-        {
-            return 2;
-        }
-
-        if (start + 2 < text.Length)
-        {
-            var b = Fold(text[start + 2], ignoreCase);
-            if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l'))
-            {
-                return 3;
-            }
-        }
-
-        return 0;
-    }
-
-    private static char Fold(char c, bool ignoreCase)
-    {
-        if (!ignoreCase)
-        {
-            return c;
-        }
-
-        return c switch
-        {
-            >= 'A' and <= 'Z' => (char)(c + 32),
-            'ſ' => 's',
-            _ => c,
-        };
-    }
-
-    private static bool MatchesFolded(string text, int start, string token)
-    {
-        if (start + token.Length > text.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < token.Length; i++)
-        {
-            if (Fold(text[start + i], ignoreCase: true) != token[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
+        return _model.Value.Decode(ids).Replace(EndOfWord, " ", StringComparison.Ordinal);
     }
 
     private static string Decompress(Stream gzipped, string source)
@@ -324,7 +181,7 @@ public sealed class ClipTokenizer : ITokenizer
         }
     }
 
-    private static BytePairEncoding LoadModel(string content, string source)
+    private static ByteLevelBpe LoadModel(string content, string source)
     {
         var lines = content.Split('\n');
         if (lines.Length < MergeCount + 1)
@@ -348,7 +205,7 @@ public sealed class ClipTokenizer : ITokenizer
         var vocabulary = new string[512 + MergeCount + 2];
         for (var i = 0; i < 256; i++)
         {
-            var s = BytePairEncoding.ByteToChar[BytePairEncoding.ByteOrder[i]].ToString();
+            var s = ByteLevelBpe.ByteToChar[ByteLevelBpe.ByteOrder[i]].ToString();
             vocabulary[i] = s;
             vocabulary[256 + i] = s + EndOfWord;
         }
@@ -367,11 +224,8 @@ public sealed class ClipTokenizer : ITokenizer
             encoder[vocabulary[id]] = id;
         }
 
-        var model = new BytePairEncoding(vocabulary, encoder, merges, EndOfWord, source);
-
-        // self.cache = {'<|startoftext|>': '<|startoftext|>', '<|endoftext|>': '<|endoftext|>'}
-        model.Pin(StartOfTextToken, StartOfText);
-        model.Pin(EndOfTextToken, EndOfText);
-        return model;
+        // self.cache = {'<|startoftext|>': '<|startoftext|>', '<|endoftext|>': '<|endoftext|>'}: they bypass BPE.
+        var specials = new Dictionary<string, int>(StringComparer.Ordinal) { [StartOfTextToken] = StartOfText, [EndOfTextToken] = EndOfText };
+        return new ByteLevelBpe(vocabulary, encoder, merges, EndOfWord, specials, ClipPreTokenizer.Instance, ClipNormalizer.Instance, source);
     }
 }

@@ -23,11 +23,11 @@ public sealed class Gpt2Tokenizer : ITokenizer
     private const string EncoderResource = "CrossModal.Text.gpt2.encoder.json";
     private const string MergesResource = "CrossModal.Text.gpt2.vocab.bpe";
 
-    private static readonly Lazy<BytePairEncoding> EmbeddedModel = new(LoadEmbedded, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<ByteLevelBpe> EmbeddedModel = new(LoadEmbedded, LazyThreadSafetyMode.ExecutionAndPublication);
 
     private static readonly Lazy<Gpt2Tokenizer> SharedInstance = new(() => new Gpt2Tokenizer(), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private readonly Lazy<BytePairEncoding> _model;
+    private readonly Lazy<ByteLevelBpe> _model;
 
     /// <summary>Creates a tokenizer over the embedded GPT-2 vocabulary (loaded lazily, once per process).</summary>
     public Gpt2Tokenizer()
@@ -35,9 +35,9 @@ public sealed class Gpt2Tokenizer : ITokenizer
         _model = EmbeddedModel;
     }
 
-    private Gpt2Tokenizer(BytePairEncoding model, string encoderJson, string vocabBpe)
+    private Gpt2Tokenizer(ByteLevelBpe model, string encoderJson, string vocabBpe)
     {
-        _model = new Lazy<BytePairEncoding>(model);
+        _model = new Lazy<ByteLevelBpe>(model);
         Definition = (encoderJson, vocabBpe);
     }
 
@@ -47,6 +47,16 @@ public sealed class Gpt2Tokenizer : ITokenizer
 
     /// <summary>A process-wide instance over the embedded vocabulary.</summary>
     public static Gpt2Tokenizer Shared => SharedInstance.Value;
+
+    /// <summary>
+    /// This tokenizer as a Microsoft.ML.Tokenizers <see cref="Microsoft.ML.Tokenizers.BpeTokenizer"/> (its byte-pair
+    /// encoding, with our Python-exact pre-tokenizer plugged in), for code written against
+    /// that package: its <c>EncodeToIds(text)</c> gives the same ids as <see cref="Encode(string)"/>.
+    /// </summary>
+    public Microsoft.ML.Tokenizers.BpeTokenizer BpeTokenizer => _model.Value.Tokenizer;
+
+    /// <summary>The BPE model (tests rebuild it with other components).</summary>
+    internal ByteLevelBpe Model => _model.Value;
 
     /// <inheritdoc />
     public int VocabularySize => _model.Value.Vocabulary.Length;
@@ -95,75 +105,14 @@ public sealed class Gpt2Tokenizer : ITokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(destination);
-        var model = _model.Value;
-        var position = 0;
-        while (position < text.Length)
-        {
-            var length = MatchAt(text, position);
-            model.EncodeWord(text.AsSpan(position, length), destination);
-            position += length;
-        }
+        _model.Value.Encode(text, destination);
     }
 
     /// <summary>Decodes ids to text (bytes joined, then UTF-8 decoded; an invalid sequence becomes U+FFFD).</summary>
     /// <param name="ids">Ids in <c>[0, 50257)</c>.</param>
-    public string Decode(ReadOnlySpan<int> ids) => Encoding.UTF8.GetString(_model.Value.DecodeToUtf8(ids));
+    public string Decode(ReadOnlySpan<int> ids) => _model.Value.Decode(ids);
 
-    // Length of the match of  's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+  at `start`,
-    // alternatives tried in order. Some alternative always matches, so the result is at least one code point.
-    private static int MatchAt(string text, int start)
-    {
-        if (text[start] == '\'')
-        {
-            var contraction = ClipTokenizer.ContractionLength(text, start, ignoreCase: false);
-            if (contraction > 0)
-            {
-                return contraction;
-            }
-        }
-
-        // ' ?' takes one literal space (U+0020) when a letter, number or other run follows it.
-        var body = text[start] == ' ' && start + 1 < text.Length ? start + 1 : start;
-        var bodyClass = PythonText.Classify(PythonText.ReadRune(text, body, out _).Value);
-        if (bodyClass != PythonText.CharClass.Space)
-        {
-            return body - start + ClipTokenizer.RunLength(text, body, bodyClass, excludeYpogegrammeni: false);
-        }
-
-        // Here text[start] is whitespace and, if it is a space, so is the next code point.
-        var spaceRun = ClipTokenizer.RunLength(text, start, PythonText.CharClass.Space, excludeYpogegrammeni: false);
-        if (start + spaceRun == text.Length)
-        {
-            return spaceRun;
-        }
-
-        // \s+(?!\S) backtracks to leave the last whitespace code point before a non-space; with a single one it
-        // fails and \s+ takes that one.
-        var spaceCodePoints = CountCodePoints(text, start, spaceRun);
-        if (spaceCodePoints >= 2)
-        {
-            var last = char.IsLowSurrogate(text[start + spaceRun - 1]) ? 2 : 1;
-            return spaceRun - last;
-        }
-
-        return spaceRun;
-    }
-
-    private static int CountCodePoints(string text, int start, int length)
-    {
-        var count = 0;
-        for (var i = start; i < start + length; i++)
-        {
-            if (!char.IsLowSurrogate(text[i]) || i == start || !char.IsHighSurrogate(text[i - 1]))
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
-
-    private static BytePairEncoding LoadEmbedded()
+    private static ByteLevelBpe LoadEmbedded()
     {
         var assembly = typeof(Gpt2Tokenizer).Assembly;
         using var encoder = assembly.GetManifestResourceStream(EncoderResource)
@@ -192,7 +141,7 @@ public sealed class Gpt2Tokenizer : ITokenizer
         }
     }
 
-    private static BytePairEncoding LoadModel(string encoderJson, string encoderSource, string content, string mergesSource)
+    private static ByteLevelBpe LoadModel(string encoderJson, string encoderSource, string content, string mergesSource)
     {
         Dictionary<string, int> encoder;
         try
@@ -231,6 +180,6 @@ public sealed class Gpt2Tokenizer : ITokenizer
             merges.Add((parts[0], parts[1]));
         }
 
-        return new BytePairEncoding(vocabulary, encoder, merges, endOfWordSuffix: null, mergesSource);
+        return new ByteLevelBpe(vocabulary, encoder, merges, endOfWordSuffix: null, specialTokens: null, Gpt2PreTokenizer.Instance, normalizer: null, mergesSource);
     }
 }

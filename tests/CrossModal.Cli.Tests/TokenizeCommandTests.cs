@@ -43,7 +43,7 @@ public sealed class TokenizeCommandTests
     {
         var unknown = ConsoleCapture.Run(["tokenize", "--tokenizer", "bert", "x"]);
         Assert.Equal(2, unknown.ExitCode);
-        Assert.Equal("error: --tokenizer must be 'clip' or 'gpt2', not 'bert'.", unknown.Error.TrimEnd());
+        Assert.Equal("error: --tokenizer must be 'clip', 'gpt2' or an existing .tiktoken or .json file, not 'bert'.", unknown.Error.TrimEnd());
         var missing = ConsoleCapture.Run(["tokenize", "x"]);
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("--tokenizer", missing.Error);

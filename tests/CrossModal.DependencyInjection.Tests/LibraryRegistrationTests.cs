@@ -152,6 +152,18 @@ public sealed class LibraryRegistrationTests : IDisposable
     }
 
     [Fact]
+    public void A_configured_tiktoken_file_resolves_by_name_as_an_ml_tokenizer()
+    {
+        var tiktoken = Path.Combine(CrossModal.Testing.RepositoryPaths.Root, "tests", "reference", "fixtures", "tiktoken", "gpt2_first_1024.tiktoken");
+        using var provider = Container(new() { ["CrossModal:Tokenizers:small"] = tiktoken });
+
+        var tokenizer = Assert.IsType<MLTokenizerAdapter>(provider.GetRequiredKeyedService<ITokenizer>("small"));
+        Assert.Equal(1025, tokenizer.VocabularySize);
+        Assert.Same(tokenizer, provider.GetRequiredService<TokenizerProvider>().Get("small"));
+        Assert.Equal(MLTokenizerAdapter.FromTiktokenFile(tiktoken).Encode("a dog runs"), tokenizer.Encode("a dog runs"));
+    }
+
+    [Fact]
     public void A_service_whose_setting_is_missing_names_the_setting()
     {
         using var provider = Container(new());

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.IO.Compression;
 using System.Linq;
 using System.Text.Json;
 using Xunit;
@@ -23,12 +24,27 @@ public sealed class TokenizerGoldenTests
                                    c.GetProperty("decoded").GetString()!))
              .ToList();
 
+    // The tokenizer's ids, and those of the Microsoft.ML.Tokenizers BpeTokenizer it is built on called the ordinary way
+    // (EncodeToIds with its plugged-in normaliser and pre-tokenizer), must both be the reference's.
     private static void AssertAll(ITokenizer tokenizer, List<Case> cases, int expectedCount)
     {
         Assert.Equal(expectedCount, cases.Count);
+        var ml = tokenizer switch
+        {
+            ClipTokenizer clip => clip.BpeTokenizer,
+            Gpt2Tokenizer gpt2 => gpt2.BpeTokenizer,
+            _ => throw new ArgumentException("CLIP or GPT-2", nameof(tokenizer)),
+        };
         var failures = new List<string>();
         foreach (var c in cases)
         {
+            var mlIds = ml.EncodeToIds(c.Text);
+            if (!mlIds.SequenceEqual(c.Ids))
+            {
+                failures.Add($"{JsonSerializer.Serialize(c.Text)}: BpeTokenizer.EncodeToIds gave [{string.Join(",", mlIds)}] expected [{string.Join(",", c.Ids)}]");
+                continue;
+            }
+
             var ids = tokenizer.Encode(c.Text);
             if (!ids.SequenceEqual(c.Ids))
             {
@@ -73,5 +89,30 @@ public sealed class TokenizerGoldenTests
     public void Gpt2_matches_the_transcribed_reference_on_hard_unicode_cases()
     {
         AssertAll(Gpt2Tokenizer.Shared, Cases(Extra.Value.RootElement.GetProperty("gpt2")), 418);
+    }
+
+    [Fact]
+    public void Both_tokenizers_reproduce_the_reference_ids_of_12000_flickr8k_and_coco_captions()
+    {
+        using var file = File.OpenRead(RepositoryPaths.Data("tokenizers/tokenizer_corpus_golden.json.gz"));
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var corpus = JsonDocument.Parse(gzip);
+        var root = corpus.RootElement;
+        var captions = root.GetProperty("captions").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var clipIds = root.GetProperty("clip").EnumerateArray().ToList();
+        var gpt2Ids = root.GetProperty("gpt2").EnumerateArray().ToList();
+        var clipDecoded = root.GetProperty("clip_decoded").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.Equal(12000, captions.Count);
+
+        var clip = new List<Case>(captions.Count);
+        var gpt2 = new List<Case>(captions.Count);
+        for (var i = 0; i < captions.Count; i++)
+        {
+            clip.Add(new Case(captions[i], clipIds[i].EnumerateArray().Select(e => e.GetInt32()).ToArray(), clipDecoded[i]));
+            gpt2.Add(new Case(captions[i], gpt2Ids[i].EnumerateArray().Select(e => e.GetInt32()).ToArray(), captions[i]));
+        }
+
+        AssertAll(ClipTokenizer.Shared, clip, 12000);
+        AssertAll(Gpt2Tokenizer.Shared, gpt2, 12000);
     }
 }

@@ -39,9 +39,9 @@ public sealed class TokenizerRegistryTests
         {
             // 256 byte symbols, then "hi" and "Ġhi": ids nothing like GPT-2's own.
             var encoder = new Dictionary<string, int>();
-            foreach (var b in BytePairEncoding.ByteOrder)
+            foreach (var b in ByteLevelBpe.ByteOrder)
             {
-                encoder[BytePairEncoding.ByteToChar[b].ToString()] = encoder.Count;
+                encoder[ByteLevelBpe.ByteToChar[b].ToString()] = encoder.Count;
             }
 
             encoder["hi"] = encoder.Count;

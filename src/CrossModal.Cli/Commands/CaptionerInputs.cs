@@ -59,12 +59,13 @@ internal static class CaptionerInputs
         return matrix;
     }
 
-    /// <summary>The tokenizer named by <c>--tokenizer</c>.</summary>
+    /// <summary>The tokenizer named by <c>--tokenizer</c>: word, gpt2, clip, or a file <see cref="TokenizerRegistry.Load"/> reads.</summary>
     public static ITokenizer Tokenizer(string name, IReadOnlyList<string> captions)
     {
         var lower = name.ToLowerInvariant();
         return lower == TokenizerRegistry.Word ? WordTokenizer.Build(captions)
             : TokenizerRegistry.TryGetPretrained(lower, out var pretrained) ? pretrained
-            : throw new CommandLineError($"--tokenizer: unknown tokenizer '{name}'; expected word, gpt2 or clip.");
+            : File.Exists(name) ? TokenizerRegistry.Load(name)
+            : throw new CommandLineError($"--tokenizer: unknown tokenizer '{name}'; expected word, gpt2, clip or a .tiktoken file.");
     }
 }

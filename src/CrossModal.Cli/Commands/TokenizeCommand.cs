@@ -10,30 +10,32 @@ using CrossModal.Text;
 namespace CrossModal.Cli.Commands;
 
 /// <summary>
-/// <c>crossmodal tokenize --tokenizer clip|gpt2 [--json] [TEXT…]</c>: token ids of each text (CLIP without its start
-/// and end tokens), exactly as OpenAI's reference tokenizers give them.
+/// <c>crossmodal tokenize --tokenizer clip|gpt2|FILE [--json] [TEXT…]</c>: token ids of each text (CLIP without its start
+/// and end tokens), exactly as OpenAI's reference tokenizers give them; FILE is a <c>.tiktoken</c> ranks file or a word
+/// tokenizer's <c>.json</c> (<see cref="TokenizerRegistry.Load"/>).
 /// </summary>
 internal static class TokenizeCommand
 {
     public static Command Create()
     {
-        var tokenizer = new Option<string?>("--tokenizer") { Description = "clip or gpt2." };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "clip, gpt2, or a .tiktoken ranks file or word tokenizer .json." };
         var json = new Option<bool>("--json") { Description = "Print a JSON array of id arrays, one per input, on stdout." };
         var texts = new Argument<string[]>("TEXT")
         {
             Description = "Texts to tokenize; with none, one text per line is read from stdin.",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var command = new Command("tokenize", "Print the CLIP or GPT-2 token ids of texts.") { tokenizer, json, texts };
+        var command = new Command("tokenize", "Print the token ids of texts (CLIP, GPT-2, or a tokenizer file).") { tokenizer, json, texts };
         command.SetAction(parse => Run(parse.GetValue(tokenizer), parse.GetValue(json), parse.GetValue(texts) ?? []));
         return command;
     }
 
     private static int Run(string? tokenizerName, bool json, string[] texts)
     {
-        ITokenizer tokenizer = tokenizerName is null ? throw new CommandLineError("--tokenizer clip|gpt2 is required.")
+        ITokenizer tokenizer = tokenizerName is null ? throw new CommandLineError("--tokenizer clip|gpt2|FILE is required.")
             : TokenizerRegistry.TryGetPretrained(tokenizerName, out var pretrained) ? pretrained
-            : throw new CommandLineError($"--tokenizer must be 'clip' or 'gpt2', not '{tokenizerName}'.");
+            : File.Exists(tokenizerName) ? TokenizerRegistry.Load(tokenizerName)
+            : throw new CommandLineError($"--tokenizer must be 'clip', 'gpt2' or an existing .tiktoken or .json file, not '{tokenizerName}'.");
 
         IEnumerable<string> inputs = texts.Length > 0 ? texts : ReadLines(Console.In);
         if (json)

@@ -21,7 +21,7 @@ internal static class TrainCaptionerCommand
         var bridge = new Option<string>("--bridge") { Description = "c3|c1|c2-collapse|c2-noise|capdec|close-noise|close-linear|close-cov|decap|syntic.", DefaultValueFactory = _ => "c3" };
         var imageEmbeddings = new Option<string?>("--image-embeddings") { Description = "(rows, D) .npy of real image embeddings: unpaired for c3/c2-collapse, row i paired with caption i for close-linear/close-cov." };
         var pseudoImageEmbeddings = new Option<string?>("--pseudo-image-embeddings") { Description = "(rows, D) .npy for syntic: row i embeds a synthetic image generated from caption i (e.g. by a text-to-image model)." };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "word (a vocabulary built from the captions), gpt2 or clip.", DefaultValueFactory = _ => "word" };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "word (a vocabulary built from the captions), gpt2, clip, or a .tiktoken ranks file.", DefaultValueFactory = _ => "word" };
         var mapper = new Option<string>("--mapper") { Description = "mlp, transformer or linear.", DefaultValueFactory = _ => "mlp" };
         var prefix = new Option<int>("--prefix-length") { Description = "Prefix vectors k.", DefaultValueFactory = _ => 4 };
         var layers = new Option<int>("--decoder-layers") { Description = "Decoder blocks.", DefaultValueFactory = _ => 2 };

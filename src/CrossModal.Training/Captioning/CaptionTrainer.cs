@@ -59,7 +59,9 @@ public sealed class CaptionTrainer
 
     /// <summary>Creates a trainer for a model whose parameters are already initialised (or loaded).</summary>
     /// <param name="model">The model (its <see cref="PrefixLanguageModel.Options"/> are saved in checkpoints).</param>
-    /// <param name="tokenizer">The tokenizer for the captions; its ids must fit the decoder's vocabulary.</param>
+    /// <param name="tokenizer">The tokenizer for the captions; its ids must fit the decoder's vocabulary. When the options
+    /// name a checkpoint or best-model path it must be one a checkpoint can rebuild (<see cref="TokenizerRegistry.Export"/>).</param>
+    /// <exception cref="ArgumentException">The tokenizer does not fit the decoder, or cannot be stored in the checkpoints the options ask for.</exception>
     /// <param name="bridge">A fitted bridge, or null to train on the embeddings as given.</param>
     /// <param name="options">Hyper-parameters.</param>
     public CaptionTrainer(PrefixLanguageModel model, ITokenizer tokenizer, IModalityBridge? bridge, CaptionTrainerOptions options)
@@ -81,6 +83,12 @@ public sealed class CaptionTrainer
         if (bridge is not null && !bridge.IsFitted)
         {
             throw new ArgumentException($"The bridge '{bridge.Name}' is not fitted; call Fit first.", nameof(bridge));
+        }
+
+        if (options.CheckpointPath is not null || options.BestModelPath is not null)
+        {
+            // Refuse now, not at the first save after hours of training, a tokenizer no checkpoint could rebuild.
+            TokenizerRegistry.Export(tokenizer);
         }
 
         Model = model;
