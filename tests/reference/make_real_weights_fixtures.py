@@ -18,6 +18,11 @@ Writes, from a fixed seed, under tests/reference/fixtures/real_weights/:
 - dataset_coco.json: the same images and sentences in the Karpathy split format (`images` with `filename`,
   `filepath`, `cocoid`, `split` in train/restval/val/test and `sentences` with `raw`).
 
+With `--full-size DIR` it instead writes, for measuring throughput (not committed: about 1.1 GB), random checkpoints of
+the real shapes: DIR/gpt2-small (GPT-2 small: 124 M parameters, vocabulary 50,257, context 1024, width 768, 12 layers,
+12 heads; F32 like the `gpt2` release) and DIR/clip-vit-b32 (openai/clip-vit-base-patch32's shape, F32), both in
+Hugging Face layout, so `crossmodal` reads them exactly as it reads the released weights.
+
 safetensors is not installed here, so the file is written by hand: 8-byte little-endian header length, JSON header
 (keys sorted, padded with spaces to a multiple of 8), raw little-endian data in header order.
 """
@@ -57,14 +62,15 @@ IMAGES = [
 ]
 
 
-def write_safetensors(path, tensors):
+def write_safetensors(path, tensors, dtype="F16"):
     names = sorted(tensors)
     header = {}
     blobs = []
     offset = 0
     for name in names:
-        data = tensors[name].detach().to(torch.float16).contiguous().numpy().astype("<f2").tobytes()
-        header[name] = {"dtype": "F16", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
+        t = tensors[name].detach().contiguous()
+        data = t.to(torch.float16).numpy().astype("<f2").tobytes() if dtype == "F16" else t.to(torch.float32).numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": dtype, "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     header["__metadata__"] = {"format": "pt"}
@@ -79,10 +85,10 @@ def write_safetensors(path, tensors):
     os.replace(tmp, path)
 
 
-def gpt2_weights():
-    c, v, p = CONFIG["n_embd"], CONFIG["vocab_size"], CONFIG["n_positions"]
+def gpt2_weights(config=CONFIG):
+    c, v, p = config["n_embd"], config["vocab_size"], config["n_positions"]
     w = {"transformer.wte.weight": torch.randn(v, c) * 0.02, "transformer.wpe.weight": torch.randn(p, c) * 0.01}
-    for i in range(CONFIG["n_layer"]):
+    for i in range(config["n_layer"]):
         h = f"transformer.h.{i}."
         w[h + "ln_1.weight"] = 1 + 0.1 * torch.randn(c)
         w[h + "ln_1.bias"] = 0.1 * torch.randn(c)
@@ -99,7 +105,7 @@ def gpt2_weights():
     w["transformer.ln_f.weight"] = 1 + 0.1 * torch.randn(c)
     w["transformer.ln_f.bias"] = 0.1 * torch.randn(c)
     # The square Conv1D weight must not be symmetric, or a transposed load would go unnoticed.
-    for i in range(CONFIG["n_layer"]):
+    for i in range(config["n_layer"]):
         m = w[f"transformer.h.{i}.attn.c_proj.weight"]
         assert (m - m.T).abs().max() > 0.05
     return w
@@ -137,5 +143,32 @@ def main():
     write_json(os.path.join(ROOT, "dataset_coco.json"), karpathy)
 
 
+def full_size(root):
+    """Random checkpoints of GPT-2 small's and CLIP ViT-B/32's real shapes (for throughput, not for tests)."""
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import make_clip_fixtures as clip
+
+    gpt2 = dict(CONFIG, n_ctx=1024, n_positions=1024, n_embd=768, n_head=12, n_layer=12)
+    folder = os.path.join(root, "gpt2-small")
+    os.makedirs(folder, exist_ok=True)
+    write_safetensors(os.path.join(folder, "model.safetensors"), gpt2_weights(gpt2), dtype="F32")
+    write_json(os.path.join(folder, "config.json"), gpt2)
+
+    clip.TEXT.update(hidden_size=512, intermediate_size=2048, num_attention_heads=8, num_hidden_layers=12, projection_dim=512)
+    clip.VISION.update(hidden_size=768, intermediate_size=3072, num_attention_heads=12, num_hidden_layers=12, image_size=224,
+                       patch_size=32, projection_dim=512)
+    clip.PROJECTION = 512
+    folder = os.path.join(root, "clip-vit-b32")
+    os.makedirs(folder, exist_ok=True)
+    clip.write_safetensors(os.path.join(folder, "model.safetensors"), clip.random_parameters())
+    write_json(os.path.join(folder, "config.json"), {"architectures": ["CLIPModel"], "model_type": "clip", "projection_dim": 512,
+                                                     "logit_scale_init_value": 2.6592, "text_config": clip.TEXT, "vision_config": clip.VISION})
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    if len(sys.argv) == 3 and sys.argv[1] == "--full-size":
+        full_size(sys.argv[2])
+    else:
+        main()
