@@ -21,7 +21,8 @@ namespace CrossModal.Cli.Commands;
 /// mapper from scratch, and three runs are timed side by side on the same shapes: the engine's own step on a randomly
 /// initialised model (<c>engine</c>), the same step on the loaded model (<c>checkpoint</c>), and
 /// <see cref="CaptionTrainer"/> training that model on synthetic captions with the GPT-2 tokenizer, as
-/// <c>train-captioner --decoder-checkpoint</c> does (<c>trainer</c>), each as median wall and process CPU seconds per step.
+/// <c>train-captioner --decoder-checkpoint</c> does (<c>trainer</c>), each as median wall and process CPU seconds and
+/// managed bytes allocated per step.
 /// </summary>
 internal static class BenchTrainPrefixLmCommand
 {
@@ -140,6 +141,7 @@ internal static class BenchTrainPrefixLmCommand
                     ["tokens_per_second"] = batch * sequence / time.Wall,
                     ["wall_seconds_per_step"] = time.Wall,
                     ["cpu_seconds_per_step"] = time.Cpu,
+                    ["managed_bytes_allocated_per_step"] = time.Bytes,
                 };
             }
 
@@ -155,11 +157,11 @@ internal static class BenchTrainPrefixLmCommand
         return 0;
     }
 
-    private static string Describe(string name, (double Wall, double Cpu) time, int tokens) => string.Create(CultureInfo.InvariantCulture,
-        $"{name,-10} {tokens / time.Wall,10:0.0} tokens/s  {time.Wall,8:0.000} s/step wall  {time.Cpu,8:0.000} CPU-s/step");
+    private static string Describe(string name, (double Wall, double Cpu, double Bytes) time, int tokens) => string.Create(CultureInfo.InvariantCulture,
+        $"{name,-10} {tokens / time.Wall,10:0.0} tokens/s  {time.Wall,8:0.000} s/step wall  {time.Cpu,8:0.000} CPU-s/step  {time.Bytes,10:0} bytes allocated/step");
 
     /// <summary>Median wall and process-CPU seconds of the bare training step (forward, backward, clip, AdamW).</summary>
-    private static (double Wall, double Cpu) TimeSteps(IComputeBackend backend, PrefixLanguageModel model, int batch, int vocabulary, int steps, int warmup)
+    private static (double Wall, double Cpu, double Bytes) TimeSteps(IComputeBackend backend, PrefixLanguageModel model, int batch, int vocabulary, int steps, int warmup)
     {
         var parameters = model.TrainableParameters();
         var optimizer = new AdamW(parameters, new AdamWOptions { LearningRate = 1e-5f });
@@ -186,11 +188,13 @@ internal static class BenchTrainPrefixLmCommand
 
         var wall = new double[steps];
         var cpu = new double[steps];
+        var bytes = new double[steps];
         model.Train();
         for (var i = -warmup; i < steps; i++)
         {
             var start = Stopwatch.GetTimestamp();
             var cpuStart = Environment.CpuUsage.TotalTime;
+            var allocatedStart = GC.GetTotalAllocatedBytes(precise: true);
             model.ZeroGrad();
             model.ForwardLoss(embeddings, tokens, targets, batch, CaptionSlots);
             model.Backward();
@@ -201,10 +205,11 @@ internal static class BenchTrainPrefixLmCommand
             {
                 wall[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 cpu[i] = (Environment.CpuUsage.TotalTime - cpuStart).TotalSeconds;
+                bytes[i] = GC.GetTotalAllocatedBytes(precise: true) - allocatedStart;
             }
         }
 
-        return (Median(wall), Median(cpu));
+        return (Median(wall), Median(cpu), Median(bytes));
     }
 
     /// <summary>
@@ -212,7 +217,7 @@ internal static class BenchTrainPrefixLmCommand
     /// between its per-step progress reports: synthetic captions long enough to fill the caption slots, GPT-2 tokens,
     /// no bridge, no validation and no checkpoint files, so the time is the trainer's own path.
     /// </summary>
-    private static (double Wall, double Cpu) TimeTrainer(PrefixLanguageModel model, int batch, int steps, int warmup)
+    private static (double Wall, double Cpu, double Bytes) TimeTrainer(PrefixLanguageModel model, int batch, int steps, int warmup)
     {
         string[] words = ["a", "man", "riding", "wave", "on", "top", "of", "surfboard", "two", "dogs", "playing", "in", "the", "snow", "kitchen", "with", "white", "cabinets"];
         var rng = new Random(7);
@@ -242,7 +247,7 @@ internal static class BenchTrainPrefixLmCommand
         var trainer = new CaptionTrainer(model, CrossModal.Text.Gpt2Tokenizer.Shared, bridge: null, options);
         var clock = new StepClock(steps, warmup);
         trainer.Train(captions, embeddings, clock);
-        return (Median(clock.Wall), Median(clock.Cpu));
+        return (Median(clock.Wall), Median(clock.Cpu), Median(clock.Bytes));
     }
 
     private static double Median(double[] values)
@@ -258,26 +263,32 @@ internal static class BenchTrainPrefixLmCommand
     {
         private long _last = Stopwatch.GetTimestamp();
         private TimeSpan _lastCpu = Environment.CpuUsage.TotalTime;
+        private long _lastBytes = GC.GetTotalAllocatedBytes(precise: true);
         private int _seen;
 
         public double[] Wall { get; } = new double[steps];
 
         public double[] Cpu { get; } = new double[steps];
 
+        public double[] Bytes { get; } = new double[steps];
+
         public void Report(TrainingProgress value)
         {
             var now = Stopwatch.GetTimestamp();
             var cpu = Environment.CpuUsage.TotalTime;
+            var bytes = GC.GetTotalAllocatedBytes(precise: true);
             var index = _seen - warmup - 1; // the first interval also holds the trainer's set-up
             if (index >= 0 && index < steps)
             {
                 Wall[index] = Stopwatch.GetElapsedTime(_last, now).TotalSeconds;
                 Cpu[index] = (cpu - _lastCpu).TotalSeconds;
+                Bytes[index] = bytes - _lastBytes;
             }
 
             _seen++;
             _last = now;
             _lastCpu = cpu;
+            _lastBytes = bytes;
         }
     }
 
