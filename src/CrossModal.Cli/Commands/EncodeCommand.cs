@@ -168,6 +168,7 @@ internal static class EncodeCommand
         clip.EncodeBatchSize = batch;
         clip.NormalizeEmbeddings = true;
         var result = new float[inputs.Count * clip.Dimension];
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(progressWriter) });
         console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
@@ -200,9 +201,11 @@ internal static class EncodeCommand
                 }
             });
 
+        var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
         NpyFile.Write(output, new HostArray([inputs.Count, clip.Dimension], result));
         WriteInputList(Path.ChangeExtension(output, ".json"), modelDirectory, textFile is not null ? "text" : "image", clip.Dimension, inputs);
-        progressWriter.WriteLine($"wrote {inputs.Count} × {clip.Dimension} embeddings to {output}");
+        progressWriter.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"wrote {inputs.Count} × {clip.Dimension} embeddings to {output} (encoded in {seconds:F1} s: {inputs.Count / Math.Max(seconds, 1e-9):F1} {(textFile is not null ? "texts" : "images")}/s)"));
         return 0;
     }
 
