@@ -61,7 +61,7 @@ public sealed class RealWeightsPathTests : IDisposable
             var root = result.RootElement;
             Assert.Equal(2, root.GetProperty("images").GetInt32());
             var files = root.GetProperty("captions").EnumerateArray().Select(r => Path.GetFileName(r.GetProperty("file").GetString()!)).ToArray();
-            Assert.Equal(["q75_422_97x71.jpg", "pillow_p_83x61.png"], files);
+            Assert.Equal(["pillow_p_83x61.png", "t0_d16_adam7_37x23.png"], files);
             Assert.All(root.GetProperty("captions").EnumerateArray(), r => Assert.False(string.IsNullOrWhiteSpace(r.GetProperty("caption").GetString())));
             var scores = root.GetProperty("scores");
             foreach (var name in new[] { "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L", "CIDEr-D" })
@@ -76,7 +76,7 @@ public sealed class RealWeightsPathTests : IDisposable
 
         // The same images named one by one, scored against COCO-format captions (matched through its images table);
         // batching does not change the captions.
-        string[] named = [Path.Combine(Images, "jpeg", "q75_422_97x71.jpg"), Path.Combine(Images, "png", "pillow_p_83x61.png")];
+        string[] named = [Path.Combine(Images, "png", "pillow_p_83x61.png"), Path.Combine(Images, "png", "t0_d16_adam7_37x23.png")];
         var (code2, stdout2, stderr2) = Run(["caption", "--model", model, "--clip", Clip, "--images", .. named, "--refs", Coco, "--batch", "2", "--max-tokens", "6", "--json"]);
         Assert.True(code2 == 0, stderr2);
         using var first = JsonDocument.Parse(stdout);
@@ -203,7 +203,7 @@ public sealed class RealWeightsPathTests : IDisposable
         var (code, _, stderr) = Run("train-captioner", "--captions", Karpathy, "--split", "train", "--text-embeddings", texts, "--image-embeddings", images,
             "--decoder-checkpoint", Gpt2, "--epochs", "1", "--batch", "6", "--validation-fraction", "0", "--out", model);
         Assert.True(code == 0, stderr);
-        var missing = Path.Combine(_folder, "missing.jpg");
+        var missing = Path.Combine(_folder, "missing.png");
         var (c, stdout, err) = Run("caption", "--model", model, "--clip", Clip, "--images", missing);
         AssertOneLineError(c, stdout, err, missing, "image file");
 

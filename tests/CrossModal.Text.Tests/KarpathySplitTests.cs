@@ -22,12 +22,12 @@ public sealed class KarpathySplitTests
         Assert.Equal(["1005", "1006"], split.Select("test").Select(i => i.ImageId));
         Assert.Equal(6, split.Select("all").Count);
         Assert.Equal("restval", split.Images[1].Split);
-        Assert.Equal("jpeg", split.Images[0].FilePath);
-        Assert.Equal("q90_444_97x71.jpg", split.Images[0].FileName);
+        Assert.Equal("png", split.Images[0].FilePath);
+        Assert.Equal("pillow_rgb_83x61.png", split.Images[0].FileName);
 
         var corpus = split.Corpus("test");
         Assert.Equal(4, corpus.Records.Count);
-        Assert.Equal(["a grey tile on the floor", "a dull grey square"], corpus.ReferencesOf("1005"));
+        Assert.Equal(["a grey tile on the floor", "a dull grey square"], corpus.ReferencesOf("1006"));
         Assert.Throws<ArgumentException>(() => split.Select("restval"));
     }
 
@@ -64,7 +64,7 @@ public sealed class KarpathySplitTests
     {
         var names = CocoImages.ReadFileNames(Path.Combine(Folder, "captions_coco.json"));
         Assert.Equal(6, names.Count);
-        Assert.Equal("pillow_rgb_83x61.png", names["1003"]);
+        Assert.Equal("pillow_rgba_83x61.png", names["1003"]);
         Assert.Equal("391895", CocoImages.IdFromFileName("COCO_val2014_000000391895.jpg"));
         Assert.Equal("391895", CocoImages.IdFromFileName("/data/val2017/000000391895.jpg"));
         Assert.Null(CocoImages.IdFromFileName("photo.png"));

@@ -14,7 +14,7 @@ Writes, from a fixed seed, under tests/reference/fixtures/real_weights/:
   weight, whose shape alone cannot tell). Weights are stored as F16 to keep the file under 2 MB (most of it is the token
   table); the tied LM head is not stored, as `save_pretrained` does.
 - captions_coco.json: COCO caption annotations (`images` with `id` and `file_name`, `annotations` with `image_id` and
-  `caption`) over six committed test images in tests/reference/images (jpeg/ and png/).
+  `caption`) over six committed PNG test images in tests/reference/images/png.
 - dataset_coco.json: the same images and sentences in the Karpathy split format (`images` with `filename`,
   `filepath`, `cocoid`, `split` in train/restval/val/test and `sentences` with `raw`).
 
@@ -52,13 +52,13 @@ CONFIG = {
     "vocab_size": 50257,
 }
 
-IMAGES = [
-    ("jpeg/q90_444_97x71.jpg", 1001, "train", ["a grey square on a white table", "a small grey box"]),
-    ("jpeg/progressive_420_97x71.jpg", 1002, "restval", ["a blurry photo of a wall", "a plain grey picture"]),
-    ("png/pillow_rgb_83x61.png", 1003, "train", ["a colourful pattern of stripes", "red and green stripes on a card"]),
-    ("png/pillow_rgba_83x61.png", 1004, "val", ["a striped card with a clear corner", "stripes of colour"]),
-    ("jpeg/q75_422_97x71.jpg", 1005, "test", ["a grey tile on the floor", "a dull grey square"]),
-    ("png/pillow_p_83x61.png", 1006, "test", ["a striped flag in the wind", "coloured stripes on paper"]),
+IMAGES = [  # PNG only, so the tests need no JPEG library
+    ("png/pillow_rgb_83x61.png", 1001, "train", ["a colourful pattern of stripes", "red and green stripes on a card"]),
+    ("png/pillow_l_83x61.png", 1002, "restval", ["a grey striped card", "a plain grey picture of stripes"]),
+    ("png/pillow_rgba_83x61.png", 1003, "train", ["a striped card with a clear corner", "stripes of colour"]),
+    ("png/t0_d8_adam7_33x17.png", 1004, "val", ["a small grey square", "a tiny grey tile"]),
+    ("png/pillow_p_83x61.png", 1005, "test", ["a striped flag in the wind", "coloured stripes on paper"]),
+    ("png/t0_d16_adam7_37x23.png", 1006, "test", ["a grey tile on the floor", "a dull grey square"]),
 ]
 
 
