@@ -92,6 +92,14 @@ internal static class CaptionCommand
                 throw new CommandLineError("--split selects the images of a Karpathy --refs file under --images-dir: give both.");
             }
 
+            // Inputs are checked before the (possibly large) checkpoints are read.
+            var references = refsPath is null ? null : References.Read(refsPath, splitName);
+            var inputs = !fromFiles ? [] : folder is not null ? ListFolder(folder, references, splitName) : CheckFiles(files);
+            if (fromFiles && !Directory.Exists(clipPath))
+            {
+                throw new CommandLineError($"--clip: '{clipPath}' is not a folder; expected a Hugging Face CLIPModel folder (config.json + model.safetensors).");
+            }
+
             using var backend = DeviceOption.CreateBackend(parse, device);
             var checkpoint = CaptionerCheckpoint.Load(path, backend);
             var limit = parse.GetValue(maxTokens);
@@ -107,8 +115,6 @@ internal static class CaptionCommand
                 return CaptionEmbeddings(captioner, checkpoint, embeddingsPath!, parse.GetValue(json));
             }
 
-            var references = refsPath is null ? null : References.Read(refsPath, splitName);
-            var inputs = folder is not null ? ListFolder(folder, references, splitName) : CheckFiles(files);
             return CaptionFiles(captioner, clipPath!, inputs, references, batchSize, parse.GetValue(json), Console.Error, backend);
         });
         return command;
