@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using CrossModal.Abstractions;
 using CrossModal.Tensors.IO;
 using CrossModal.Text;
@@ -12,14 +13,33 @@ namespace CrossModal.Cli.Commands;
 internal static class CaptionerInputs
 {
     /// <summary>Reads captions: COCO annotation JSON (<c>*.json</c>), Flickr8k token file (<c>*.token.txt</c>) or one caption per line.</summary>
-    public static IReadOnlyList<string> ReadCaptions(string path)
+    public static IReadOnlyList<string> ReadCaptions(string path) => ReadCaptions(path, split: null);
+
+    /// <summary>
+    /// Reads captions as <see cref="ReadCaptions(string)"/> does, and also Karpathy split files (<c>dataset_coco.json</c>),
+    /// whose sentences of <paramref name="split"/> (train counting restval) are returned in file order; every sentence
+    /// when <paramref name="split"/> is null. A split needs a Karpathy file: the other formats carry none.
+    /// </summary>
+    public static IReadOnlyList<string> ReadCaptions(string path, string? split, string option = "--captions")
     {
         if (!File.Exists(path))
         {
-            throw new CommandLineError($"--captions: the file '{path}' does not exist.");
+            throw new CommandLineError($"{option}: the file '{path}' does not exist.");
         }
 
-        CaptionCorpus corpus = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CocoCaptions.Read(path)
+        if (split is not null && !KarpathySplitNames.Contains(split))
+        {
+            throw new CommandLineError($"--split: unknown split '{split}'; expected train (with restval), val, test or all.");
+        }
+
+        var karpathy = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && KarpathySplit.IsKarpathyFile(path);
+        if (split is not null && !karpathy)
+        {
+            throw new CommandLineError($"--split: '{path}' is not a Karpathy split file (dataset_coco.json: \"images\" with \"split\" and \"sentences\"); only those carry splits.");
+        }
+
+        CaptionCorpus corpus = karpathy ? KarpathySplit.Read(path).Corpus(split ?? "all")
+            : path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CocoCaptions.Read(path)
             : path.EndsWith(".token.txt", StringComparison.OrdinalIgnoreCase) ? Flickr8kCaptions.Read(path).Corpus
             : PlainTextCaptions.Read(path);
         var captions = new string[corpus.Records.Count];
@@ -28,8 +48,16 @@ internal static class CaptionerInputs
             captions[i] = corpus.Records[i].Caption;
         }
 
+        if (captions.Length == 0)
+        {
+            throw new CommandLineError($"{option}: '{path}' holds no captions{(split is null ? string.Empty : $" in split '{split}'")}.");
+        }
+
         return captions;
     }
+
+    /// <summary>The split names <c>--split</c> accepts.</summary>
+    public static readonly IReadOnlyList<string> KarpathySplitNames = KarpathySplit.SplitNames;
 
     /// <summary>Reads a 2-D float32 <c>.npy</c> (rows, dimension) as embeddings.</summary>
     public static EmbeddingMatrix ReadEmbeddings(string path, string option)

@@ -31,23 +31,99 @@ internal static class EncodeCommand
             Description = "Image files and/or folders (PNG, JPEG, PPM/PGM; chosen by signature). Folders are read non-recursively, in name order.",
             AllowMultipleArgumentsPerToken = true,
         };
+        var splitFile = new Option<string?>("--split-file") { Description = "Karpathy split file (dataset_coco.json) or COCO captions JSON: without --images, encode its captions (of --split) in the order train-captioner reads them; with --images ROOT, encode the images of --split under ROOT." };
+        var split = new Option<string?>("--split") { Description = "With --split-file (a Karpathy file): train (with restval), val, test or all." };
         var output = new Option<string>("--out") { Description = "Output .npy path; the input list goes to the same path with .json.", Required = true };
         var batch = new Option<int>("--batch") { Description = "Inputs per forward pass.", DefaultValueFactory = _ => 32 };
         var device = DeviceOption.Create();
-        var command = new Command("encode", "Embed texts or images with a CLIP model into an .npy matrix.") { model, text, images, output, batch, device };
+        var command = new Command("encode", "Embed texts or images with a CLIP model into an .npy matrix.") { model, text, images, splitFile, split, output, batch, device };
         command.SetAction(parse =>
         {
             using var backend = DeviceOption.CreateBackend(parse, device);
+            var splitPath = parse.GetValue(splitFile);
+            var splitName = parse.GetValue(split);
+            var imageArguments = parse.GetValue(images) ?? [];
+            if (splitName is not null && splitPath is null)
+            {
+                throw new CommandLineError("--split needs --split-file: the Karpathy split file (dataset_coco.json) that names each image's split.");
+            }
+
+            if (splitPath is not null)
+            {
+                if (parse.GetValue(text) is not null)
+                {
+                    throw new CommandLineError("--split-file replaces --text: its captions are the texts to encode; give one of them.");
+                }
+
+                if (imageArguments.Length == 0)
+                {
+                    return RunTexts(parse.GetValue(model)!, CaptionerInputs.ReadCaptions(splitPath, splitName, "--split-file"), parse.GetValue(output)!, parse.GetValue(batch), Console.Error, backend);
+                }
+
+                imageArguments = SplitImages(splitPath, splitName, imageArguments);
+            }
+
             return Run(
                 parse.GetValue(model)!,
                 parse.GetValue(text),
-                parse.GetValue(images) ?? [],
+                imageArguments,
                 parse.GetValue(output)!,
                 parse.GetValue(batch),
                 Console.Error,
                 backend);
         });
         return command;
+    }
+
+    /// <summary>Encodes <paramref name="texts"/> (captions read from a split file) like <c>--text</c> does its lines.</summary>
+    private static int RunTexts(string modelDirectory, IReadOnlyList<string> texts, string output, int batch, TextWriter progressWriter, IComputeBackend backend)
+    {
+        var list = Path.Combine(Path.GetTempPath(), $"crossmodal-encode-{Guid.NewGuid():N}.txt");
+        if (texts.Any(t => t.Contains('\n', StringComparison.Ordinal) || t.Contains('\r', StringComparison.Ordinal)))
+        {
+            // One text per line is the --text format; a caption with a line break is encoded with it replaced by a space.
+            texts = texts.Select(t => t.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\n', ' ').Replace('\r', ' ')).ToList();
+        }
+
+        try
+        {
+            File.WriteAllLines(list, texts);
+            return Run(modelDirectory, list, [], output, batch, progressWriter, backend);
+        }
+        finally
+        {
+            File.Delete(list);
+        }
+    }
+
+    /// <summary>The image files of a split: ROOT/filepath/filename (or ROOT/filename) for each image of the split.</summary>
+    private static string[] SplitImages(string splitPath, string? splitName, IReadOnlyList<string> roots)
+    {
+        if (roots.Count != 1 || !Directory.Exists(roots[0]))
+        {
+            throw new CommandLineError("--images with --split-file takes one folder: the image root the split file's filepath/filename are relative to.");
+        }
+
+        if (!File.Exists(splitPath) || !CrossModal.Text.Corpora.KarpathySplit.IsKarpathyFile(splitPath))
+        {
+            throw new CommandLineError($"--split-file: '{splitPath}' is not a Karpathy split file (dataset_coco.json: \"images\" with \"split\" and \"sentences\"), which images need.");
+        }
+
+        if (splitName is not null && !CaptionerInputs.KarpathySplitNames.Contains(splitName))
+        {
+            throw new CommandLineError($"--split: unknown split '{splitName}'; expected train (with restval), val, test or all.");
+        }
+
+        var files = new List<string>();
+        foreach (var image in CrossModal.Text.Corpora.KarpathySplit.Read(splitPath).Select(splitName ?? "all"))
+        {
+            var nested = Path.Combine(roots[0], image.FilePath, image.FileName);
+            var flat = Path.Combine(roots[0], image.FileName);
+            files.Add(File.Exists(nested) ? nested : File.Exists(flat) ? flat
+                : throw new CommandLineError($"--images: the image '{image.FileName}' of '{splitPath}' is neither at '{nested}' nor at '{flat}'."));
+        }
+
+        return [.. files];
     }
 
     /// <summary>The command's body; returns the exit code.</summary>
@@ -92,6 +168,7 @@ internal static class EncodeCommand
         clip.EncodeBatchSize = batch;
         clip.NormalizeEmbeddings = true;
         var result = new float[inputs.Count * clip.Dimension];
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(progressWriter) });
         console.Progress()
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
@@ -124,9 +201,11 @@ internal static class EncodeCommand
                 }
             });
 
+        var seconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds;
         NpyFile.Write(output, new HostArray([inputs.Count, clip.Dimension], result));
         WriteInputList(Path.ChangeExtension(output, ".json"), modelDirectory, textFile is not null ? "text" : "image", clip.Dimension, inputs);
-        progressWriter.WriteLine($"wrote {inputs.Count} × {clip.Dimension} embeddings to {output}");
+        progressWriter.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"wrote {inputs.Count} × {clip.Dimension} embeddings to {output} (encoded in {seconds:F1} s: {inputs.Count / Math.Max(seconds, 1e-9):F1} {(textFile is not null ? "texts" : "images")}/s)"));
         return 0;
     }
 

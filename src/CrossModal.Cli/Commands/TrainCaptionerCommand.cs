@@ -1,11 +1,13 @@
 using System;
 using System.CommandLine;
 using System.Globalization;
+using System.IO;
 using System.Text.Json;
 using System.Threading;
 using CrossModal.Abstractions;
 using CrossModal.Bridging;
 using CrossModal.Models.Captioning;
+using CrossModal.Text;
 using CrossModal.Training.Captioning;
 using Spectre.Console;
 
@@ -16,12 +18,16 @@ internal static class TrainCaptionerCommand
 {
     public static Command Create()
     {
-        var captions = new Option<string>("--captions") { Description = "Captions: COCO JSON, Flickr8k *.token.txt, or one per line.", Required = true };
+        var captions = new Option<string>("--captions") { Description = "Captions: COCO JSON, Karpathy split JSON (dataset_coco.json), Flickr8k *.token.txt, or one per line.", Required = true };
+        var split = new Option<string?>("--split") { Description = "With a Karpathy split file: train (with restval, as the papers), val, test or all." };
+        var decoderCheckpoint = new Option<string?>("--decoder-checkpoint") { Description = "Start the decoder from a Hugging Face GPT2LMHeadModel folder (config.json + model.safetensors); needs --tokenizer gpt2 and applies the papers' fine-tuning defaults (lr 2e-5, batch 40, 10 epochs, 5000 warm-up steps) unless given." };
+        var freezeDecoder = new Option<bool>("--freeze-decoder") { Description = "Train only the mapper (ClipCap's frozen-GPT-2 variant; use with --mapper transformer). Needs --decoder-checkpoint." };
+        var maxCaptionTokens = new Option<int>("--max-caption-tokens") { Description = "Truncate captions to this many tokens, end token included (0: the longest caption, at most the context).", DefaultValueFactory = _ => 0 };
         var textEmbeddings = new Option<string>("--text-embeddings") { Description = "(rows, D) float32 .npy; row i embeds caption i.", Required = true };
         var bridge = new Option<string>("--bridge") { Description = "c3|c1|c2-collapse|c2-noise|capdec|close-noise|close-linear|close-cov|decap|syntic.", DefaultValueFactory = _ => "c3" };
         var imageEmbeddings = new Option<string?>("--image-embeddings") { Description = "(rows, D) .npy of real image embeddings: unpaired for c3/c2-collapse, row i paired with caption i for close-linear/close-cov." };
         var pseudoImageEmbeddings = new Option<string?>("--pseudo-image-embeddings") { Description = "(rows, D) .npy for syntic: row i embeds a synthetic image generated from caption i (e.g. by a text-to-image model)." };
-        var tokenizer = new Option<string>("--tokenizer") { Description = "word (a vocabulary built from the captions), gpt2, clip, or a .tiktoken ranks file.", DefaultValueFactory = _ => "word" };
+        var tokenizer = new Option<string>("--tokenizer") { Description = "word (a vocabulary built from the captions), gpt2, clip (gpt2 with --decoder-checkpoint), or a .tiktoken ranks file.", DefaultValueFactory = _ => "word" };
         var mapper = new Option<string>("--mapper") { Description = "mlp, transformer or linear.", DefaultValueFactory = _ => "mlp" };
         var prefix = new Option<int>("--prefix-length") { Description = "Prefix vectors k.", DefaultValueFactory = _ => 4 };
         var layers = new Option<int>("--decoder-layers") { Description = "Decoder blocks.", DefaultValueFactory = _ => 2 };
@@ -39,7 +45,7 @@ internal static class TrainCaptionerCommand
         var device = DeviceOption.Create();
         var command = new Command("train-captioner", "Train a captioner on text alone: caption embeddings → bridge → mapper → decoder.")
         {
-            captions, textEmbeddings, bridge, imageEmbeddings, pseudoImageEmbeddings, tokenizer, mapper, prefix, layers, width, heads, epochs, batch, lr, warmup,
+            captions, split, decoderCheckpoint, freezeDecoder, maxCaptionTokens, textEmbeddings, bridge, imageEmbeddings, pseudoImageEmbeddings, tokenizer, mapper, prefix, layers, width, heads, epochs, batch, lr, warmup,
             validation, patience, seed, output, json, device,
         };
         command.SetAction((parse, cancellationToken) =>
@@ -49,7 +55,24 @@ internal static class TrainCaptionerCommand
             int Train()
             {
                 using var backend = DeviceOption.CreateBackend(parse, device);
-                var texts = CaptionerInputs.ReadCaptions(parse.GetValue(captions)!);
+                var checkpointPath = parse.GetValue(decoderCheckpoint);
+                if (checkpointPath is not null)
+                {
+                    // The checkpoint fixes the decoder's shape; a shape option given as well would be silently ignored.
+                    foreach (var shapeOption in new Option[] { layers, width, heads })
+                    {
+                        if (parse.GetResult(shapeOption) is { Implicit: false })
+                        {
+                            throw new CommandLineError($"{shapeOption.Name}: the decoder's shape comes from --decoder-checkpoint '{checkpointPath}'; drop {shapeOption.Name}.");
+                        }
+                    }
+                }
+                else if (parse.GetValue(freezeDecoder))
+                {
+                    throw new CommandLineError("--freeze-decoder needs --decoder-checkpoint: a frozen randomly initialised decoder cannot learn to write captions.");
+                }
+
+                var texts = CaptionerInputs.ReadCaptions(parse.GetValue(captions)!, parse.GetValue(split));
                 var embeddings = CaptionerInputs.ReadEmbeddings(parse.GetValue(textEmbeddings)!, "--text-embeddings");
                 if (embeddings.Rows != texts.Count)
                 {
@@ -61,7 +84,19 @@ internal static class TrainCaptionerCommand
                 var pseudoImages = parse.GetValue(pseudoImageEmbeddings) is { } pseudoPath ? CaptionerInputs.ReadEmbeddings(pseudoPath, "--pseudo-image-embeddings") : null;
                 var pipeline = BridgePresets.Create(preset);
                 pipeline.Fit(BridgeInputs(preset, parse.GetValue(bridge)!, embeddings, images, pseudoImages));
-                var tok = CaptionerInputs.Tokenizer(parse.GetValue(tokenizer)!, texts);
+                var tokenizerName = parse.GetValue(tokenizer)!;
+                if (checkpointPath is not null)
+                {
+                    if (parse.GetResult(tokenizer) is { Implicit: false } && !tokenizerName.Equals(TokenizerRegistry.Gpt2, StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new CommandLineError($"--tokenizer: a GPT-2 checkpoint ('{checkpointPath}') reads GPT-2 token ids; expected --tokenizer gpt2, got '{tokenizerName}'.");
+                    }
+
+                    tokenizerName = TokenizerRegistry.Gpt2;
+                }
+
+                var tok = CaptionerInputs.Tokenizer(tokenizerName, texts);
+                var pretrained = checkpointPath is null ? null : LoadDecoder(checkpointPath, tok, backend);
                 var longest = 1;
                 foreach (var text in texts)
                 {
@@ -75,29 +110,59 @@ internal static class TrainCaptionerCommand
                 }
 
                 var k = mapperKind == PrefixMapperKind.Linear ? 1 : parse.GetValue(prefix);
-                var modelOptions = new PrefixLanguageModelOptions
+                var captionLimit = parse.GetValue(maxCaptionTokens);
+                if (captionLimit < 0)
                 {
-                    Mapper = mapperKind,
-                    EmbeddingDimension = embeddings.Dimension,
-                    PrefixLength = k,
-                    Decoder = new Gpt2DecoderOptions
-                    {
-                        VocabularySize = tok.VocabularySize,
-                        Context = k + Math.Min(longest, 64),
-                        Width = parse.GetValue(width),
-                        Layers = parse.GetValue(layers),
-                        Heads = parse.GetValue(heads),
-                    },
-                };
+                    throw new CommandLineError($"--max-caption-tokens: expected 0 or more, got {captionLimit}.");
+                }
+
                 var seedValue = parse.GetValue(seed);
-                var model = new PrefixLanguageModel(backend, modelOptions);
-                model.ResetParameters(seedValue);
+                PrefixLanguageModel model;
+                if (pretrained is not null)
+                {
+                    if (k >= pretrained.Options.Context)
+                    {
+                        throw new CommandLineError($"--prefix-length: {k} prefix vectors leave no room in the checkpoint's context of {pretrained.Options.Context}.");
+                    }
+
+                    // The decoder keeps the checkpoint's weights; only the mapper starts from random values.
+                    model = new PrefixLanguageModel(
+                        new PrefixLanguageModelOptions { Mapper = mapperKind, EmbeddingDimension = embeddings.Dimension, PrefixLength = k, FreezeDecoder = parse.GetValue(freezeDecoder) },
+                        pretrained);
+                    model.Mapper.ResetParameters(seedValue);
+                }
+                else
+                {
+                    var contextTokens = captionLimit > 0 ? captionLimit : Math.Min(longest, 64);
+                    model = new PrefixLanguageModel(backend, new PrefixLanguageModelOptions
+                    {
+                        Mapper = mapperKind,
+                        EmbeddingDimension = embeddings.Dimension,
+                        PrefixLength = k,
+                        Decoder = new Gpt2DecoderOptions
+                        {
+                            VocabularySize = tok.VocabularySize,
+                            Context = k + contextTokens,
+                            Width = parse.GetValue(width),
+                            Layers = parse.GetValue(layers),
+                            Heads = parse.GetValue(heads),
+                        },
+                    });
+                    model.ResetParameters(seedValue);
+                }
+
+                // With a pretrained GPT-2 the papers' fine-tuning settings are the defaults; an option given explicitly wins.
+                var defaults = pretrained is not null ? CaptionTrainerOptions.PretrainedGpt2 : new CaptionTrainerOptions
+                {
+                    Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), WarmupSteps = parse.GetValue(warmup),
+                };
                 var options = new CaptionTrainerOptions
                 {
-                    Epochs = parse.GetValue(epochs),
-                    BatchSize = parse.GetValue(batch),
-                    LearningRate = parse.GetValue(lr),
-                    WarmupSteps = parse.GetValue(warmup),
+                    Epochs = Given(epochs) ? parse.GetValue(epochs) : defaults.Epochs,
+                    BatchSize = Given(batch) ? parse.GetValue(batch) : defaults.BatchSize,
+                    LearningRate = Given(lr) ? parse.GetValue(lr) : defaults.LearningRate,
+                    WarmupSteps = Given(warmup) ? parse.GetValue(warmup) : defaults.WarmupSteps,
+                    MaxCaptionTokens = captionLimit,
                     ValidationFraction = parse.GetValue(validation),
                     EarlyStoppingPatience = parse.GetValue(patience),
                     Seed = seedValue,
@@ -117,6 +182,9 @@ internal static class TrainCaptionerCommand
                 var summary = new
                 {
                     model = options.BestModelPath,
+                    decoder_source = model.Decoder.Source,
+                    frozen_decoder = model.FreezeDecoder,
+                    learning_rate = options.LearningRate,
                     captions = texts.Count,
                     steps = result!.Steps,
                     final_loss = result.StepLosses.Count > 0 ? result.StepLosses[^1] : double.NaN,
@@ -137,8 +205,35 @@ internal static class TrainCaptionerCommand
 
                 return result.Cancelled ? 130 : 0;
             }
+
+            bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
         });
         return command;
+    }
+
+    /// <summary>
+    /// Loads the GPT-2 checkpoint of <c>--decoder-checkpoint</c> and checks that <paramref name="tokenizer"/>'s ids are
+    /// its vocabulary; a folder that is not a GPT-2 checkpoint is reported by its file (exit 2).
+    /// </summary>
+    private static Gpt2Decoder LoadDecoder(string path, ITokenizer tokenizer, Tensors.IComputeBackend backend)
+    {
+        if (!Directory.Exists(path) && !File.Exists(path))
+        {
+            throw new CommandLineError($"--decoder-checkpoint: '{path}' does not exist; expected a Hugging Face GPT2LMHeadModel folder (config.json + model.safetensors).");
+        }
+
+        var config = Directory.Exists(path) ? Path.Combine(path, "config.json") : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", "config.json");
+        if (File.Exists(config))
+        {
+            var shape = Gpt2Checkpoint.ReadConfig(config);
+            if (shape.VocabularySize != tokenizer.VocabularySize)
+            {
+                throw new InvalidDataException(
+                    $"--decoder-checkpoint: '{config}' has vocab_size {shape.VocabularySize} but the gpt2 tokenizer has {tokenizer.VocabularySize} ids; expected GPT-2's vocabulary.");
+            }
+        }
+
+        return Gpt2Decoder.Load(path, backend);
     }
 
     private static BridgePreset ParseBridge(string name)

@@ -29,6 +29,12 @@ public static class Gpt2Checkpoint
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var document = ParseJson(path);
         var root = document.RootElement;
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("model_type", out var modelType) && modelType.ValueKind == JsonValueKind.String &&
+            modelType.GetString() != "gpt2")
+        {
+            throw new InvalidDataException($"{path}: model_type '{modelType.GetString()}' is not a GPT-2 checkpoint; expected \"gpt2\" (a GPT2LMHeadModel folder).");
+        }
+
         int Required(params string[] names)
         {
             foreach (var name in names)
@@ -95,8 +101,14 @@ public static class Gpt2Checkpoint
             throw new FileNotFoundException($"The GPT-2 configuration '{config}' was not found beside the weights.", config);
         }
 
+        if (!File.Exists(weights))
+        {
+            throw new FileNotFoundException($"The GPT-2 weights '{weights}' were not found (expected model.safetensors beside config.json).", weights);
+        }
+
         var decoder = new Gpt2Decoder(backend, ReadConfig(config));
         LoadWeights(weights, decoder);
+        decoder.Source = Path.GetFullPath(path);
         return decoder;
     }
 

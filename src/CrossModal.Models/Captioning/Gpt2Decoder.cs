@@ -74,6 +74,13 @@ public sealed class Gpt2Decoder : Module
     /// <summary>The shape it was built with.</summary>
     public Gpt2DecoderOptions Options { get; }
 
+    /// <summary>
+    /// Where the decoder's initial weights came from: the full path of the checkpoint <see cref="Load"/> read, or null
+    /// for a decoder initialised at random. A captioner checkpoint records it (<c>model.decoder_source</c>), so a
+    /// fine-tuned model says which GPT-2 it started from.
+    /// </summary>
+    public string? Source { get; set; }
+
     /// <summary>The underlying layers (token and position embeddings, blocks, final LayerNorm).</summary>
     public TransformerLanguageModel Transformer { get; }
 

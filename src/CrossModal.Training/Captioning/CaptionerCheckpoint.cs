@@ -62,6 +62,7 @@ public sealed class CaptionerCheckpoint
     private const string FormatKey = "crossmodal.format";
     private const string VersionKey = "crossmodal.version";
     private const string OptionsKey = "model.spec";
+    private const string DecoderSourceKey = "model.decoder_source";
     private const string TokenizerPrefix = "tokenizer.";
     private const string TrainingOptionsKey = "training.options";
     private const string StateKey = "training.state";
@@ -133,6 +134,11 @@ public sealed class CaptionerCheckpoint
             [OptionsKey] = JsonSerializer.Serialize(Model.Options, Json),
             [StateKey] = JsonSerializer.Serialize(State, Json),
         };
+        if (Model.Decoder.Source is { } source)
+        {
+            metadata[DecoderSourceKey] = source;
+        }
+
         foreach (var (key, value) in TokenizerRegistry.Export(Tokenizer))
         {
             metadata[TokenizerPrefix + key] = value;
@@ -217,6 +223,7 @@ public sealed class CaptionerCheckpoint
             var options = JsonSerializer.Deserialize<PrefixLanguageModelOptions>(Required(metadata, OptionsKey, path), Json)
                 ?? throw new InvalidDataException($"{path}: the model options ('{OptionsKey}') are null.");
             var model = new PrefixLanguageModel(backend, options);
+            model.Decoder.Source = metadata.GetValueOrDefault(DecoderSourceKey);
             var host = Array.Empty<float>();
             foreach (var (name, parameter) in model.NamedParameters())
             {

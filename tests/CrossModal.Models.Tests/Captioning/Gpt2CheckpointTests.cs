@@ -146,4 +146,38 @@ public sealed class Gpt2CheckpointTests
         Assert.Contains("transformer.ln_f.weight", names);
         Assert.Equal(names.Count, new HashSet<string>(names).Count);
     }
+    [Fact]
+    public void LoadRecordsTheSourceAndReadsTheRealVocabularyFixtureStoredAsF16()
+    {
+        var folder = Path.Combine(CaptioningTestModels.RepositoryRoot(), "tests", "reference", "fixtures", "real_weights", "gpt2_vocab");
+        var decoder = Gpt2Decoder.Load(folder, CpuBackend.Default);
+        Assert.Equal(Path.GetFullPath(folder), decoder.Source);
+        Assert.Equal((50257, 48, 16, 2, 2), (decoder.Options.VocabularySize, decoder.Options.Context, decoder.Options.Width, decoder.Options.Layers, decoder.Options.Heads));
+        Assert.Null(new Gpt2Decoder(CpuBackend.Default, decoder.Options).Source);
+    }
+
+    [Fact]
+    public void AClipConfigIsRefusedByItsModelType()
+    {
+        var config = Path.Combine(CaptioningTestModels.RepositoryRoot(), "tests", "reference", "fixtures", "clip", "tiny", "config.json");
+        var e = Assert.Throws<InvalidDataException>(() => Gpt2Checkpoint.ReadConfig(config));
+        Assert.StartsWith(config, e.Message, StringComparison.Ordinal);
+        Assert.Contains("model_type 'clip'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MissingWeightsNameTheExpectedFile()
+    {
+        var folder = Directory.CreateTempSubdirectory("crossmodal-gpt2-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(FixtureDirectory, "config.json"), Path.Combine(folder, "config.json"));
+            var e = Assert.Throws<FileNotFoundException>(() => Gpt2Decoder.Load(folder, CpuBackend.Default));
+            Assert.Contains(Path.Combine(folder, "model.safetensors"), e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
