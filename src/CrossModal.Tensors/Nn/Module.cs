@@ -52,6 +52,23 @@ public abstract class Module
         return result;
     }
 
+    /// <summary>All descendant modules with dotted names (not this module), depth first in registration order.</summary>
+    public IReadOnlyList<KeyValuePair<string, Module>> NamedModules()
+    {
+        var result = new List<KeyValuePair<string, Module>>();
+        CollectModules(string.Empty, result);
+        return result;
+    }
+
+    private void CollectModules(string prefix, List<KeyValuePair<string, Module>> result)
+    {
+        foreach (var (name, child) in _children)
+        {
+            result.Add(new(prefix + name, child));
+            child.CollectModules(prefix + name + ".", result);
+        }
+    }
+
     /// <summary>All parameters (see <see cref="NamedParameters"/>), e.g. to give to an optimiser.</summary>
     public IReadOnlyList<Parameter> Parameters()
     {

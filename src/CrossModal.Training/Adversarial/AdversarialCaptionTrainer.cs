@@ -36,7 +36,7 @@ public readonly record struct AdversarialStep(int Step, float Lambda, float Mean
 public sealed class AdversarialCaptionTrainer
 {
     /// <summary>The <c>format</c> metadata value of a checkpoint written by <see cref="SaveCheckpoint"/>.</summary>
-    public const string CheckpointFormat = "crossmodal-adversarial-checkpoint-1";
+    public const string CheckpointFormat = "crossmodal-adversarial-checkpoint-2";
 
     private readonly PrefixLanguageModel _generator;
     private readonly Discriminator _discriminator;
@@ -135,6 +135,8 @@ public sealed class AdversarialCaptionTrainer
             ["generator_adam_steps"] = _generatorOptimizer.StepCount.ToString(CultureInfo.InvariantCulture),
             ["discriminator_adam_steps"] = _discriminatorOptimizer.StepCount.ToString(CultureInfo.InvariantCulture),
         };
+        AddDropoutState(metadata, "generator.", _generator);
+        AddDropoutState(metadata, "discriminator.", _discriminator);
         SafeTensorsFile.Write(path, tensors, metadata);
     }
 
@@ -157,6 +159,8 @@ public sealed class AdversarialCaptionTrainer
         LoadModule(content.Tensors, "discriminator.", _discriminator, path);
         LoadOptimizer(content.Tensors, "generator_adam.", _generatorOptimizer, path);
         LoadOptimizer(content.Tensors, "discriminator_adam.", _discriminatorOptimizer, path);
+        LoadDropoutState(content, "generator.", _generator, path);
+        LoadDropoutState(content, "discriminator.", _discriminator, path);
         _generatorOptimizer.StepCount = generatorSteps;
         _discriminatorOptimizer.StepCount = discriminatorSteps;
         StepsDone = steps;
@@ -335,6 +339,37 @@ public sealed class AdversarialCaptionTrainer
             tensors[prefix + name] = new HostArray(p.Value.Shape.ToArray(), p.Value.ToArray());
         }
     }
+
+    // Dropout masks come from a per-layer counter; saving it lets a resumed run draw the masks the whole run would.
+    private static void AddDropoutState(Dictionary<string, string> metadata, string prefix, Module module)
+    {
+        foreach (var (name, child) in module.NamedModules())
+        {
+            if (child is Dropout dropout)
+            {
+                metadata[DropoutKey(prefix, name)] = dropout.Calls.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    private static void LoadDropoutState(SafeTensorsContent content, string prefix, Module module, string path)
+    {
+        foreach (var (name, child) in module.NamedModules())
+        {
+            if (child is Dropout dropout)
+            {
+                var key = DropoutKey(prefix, name);
+                if (!content.Metadata.TryGetValue(key, out var text) || !ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var calls))
+                {
+                    throw new InvalidDataException($"{path}: the metadata '{key}' (the dropout layer's mask counter) is missing or not a non-negative integer.");
+                }
+
+                dropout.Calls = calls;
+            }
+        }
+    }
+
+    private static string DropoutKey(string prefix, string name) => "dropout_calls." + prefix + name;
 
     private static void AddOptimizer(Dictionary<string, HostArray> tensors, string prefix, AdamW optimizer)
     {
