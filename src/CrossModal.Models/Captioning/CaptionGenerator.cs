@@ -145,6 +145,32 @@ public static class CaptionGenerator
         var probabilities = scratch.AsSpan(0, v);
         TensorPrimitives.Divide(logits, options.Temperature, probabilities);
         TensorPrimitives.SoftMax(probabilities, probabilities);
+        if ((options.TopK <= 0 || options.TopK >= v) && options.TopP >= 1f)
+        {
+            // Plain multinomial: every token is a candidate, so the draw needs no ranking (a sort of the vocabulary
+            // per row and step would cost more than the decoder step itself); candidates in id order.
+            double all = 0;
+            var last = 0;
+            for (var i = 0; i < v; i++)
+            {
+                all += probabilities[i];
+                last = probabilities[i] > 0f ? i : last;
+            }
+
+            var target = rng.NextDouble() * all;
+            double sum = 0;
+            for (var i = 0; i < v; i++)
+            {
+                sum += probabilities[i];
+                if (target < sum)
+                {
+                    return i;
+                }
+            }
+
+            return last;
+        }
+
         for (var i = 0; i < v; i++)
         {
             order[i] = i;

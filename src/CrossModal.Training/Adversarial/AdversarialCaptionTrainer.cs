@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Threading;
@@ -21,6 +22,19 @@ namespace CrossModal.Training.Adversarial;
 /// <param name="PolicyLoss">The policy-gradient loss.</param>
 /// <param name="DiscriminatorLoss">The discriminator's BCE loss (last discriminator step).</param>
 public readonly record struct AdversarialStep(int Step, float Lambda, float MeanReward, float MeanAdvantage, float PolicyLoss, float DiscriminatorLoss);
+
+/// <summary>Wall-clock seconds of the stages of one generator step of <see cref="AdversarialCaptionTrainer"/>.</summary>
+/// <param name="Sampling">Drawing the n multinomial samples per image (KV-cached decoding).</param>
+/// <param name="Baseline">Decoding the greedy baseline captions (zero with the leave-one-out baseline).</param>
+/// <param name="CaptionEmbedding">The caption embedder (e.g. the CLIP text encoder) on the samples and greedy captions.</param>
+/// <param name="Rewards">The reward functions themselves (the discriminator's forward passes for naturalness included).</param>
+/// <param name="Generator">The policy-gradient forward and backward passes, clipping and the AdamW step.</param>
+/// <param name="Discriminator">The discriminator's BCE forward and backward passes, clipping and AdamW step(s).</param>
+public readonly record struct AdversarialStepTimings(double Sampling, double Baseline, double CaptionEmbedding, double Rewards, double Generator, double Discriminator)
+{
+    /// <summary>The sum of the stages.</summary>
+    public double Total => Sampling + Baseline + CaptionEmbedding + Rewards + Generator + Discriminator;
+}
 
 /// <summary>
 /// CgT-GAN's adversarial reinforcement-learning caption trainer (Yu et al., ACM MM 2023): for a batch of training
@@ -54,6 +68,7 @@ public sealed class AdversarialCaptionTrainer
     private byte[] _discriminatorMask = [];
     private Tensor? _embeddings;
     private Tensor? _dLogits;
+    private long _embeddingTicks;
 
     /// <summary>Creates the trainer.</summary>
     /// <param name="generator">The captioner, conditioned on the same image embeddings the rewards index.</param>
@@ -110,6 +125,9 @@ public sealed class AdversarialCaptionTrainer
 
     /// <summary>The combined reward (term 0: CLIP with weight λ_t, term 1: naturalness with 1 − λ_t, then the extra terms).</summary>
     public WeightedReward Reward => _reward;
+
+    /// <summary>How long the stages of the last generator step took (for profiling).</summary>
+    public AdversarialStepTimings LastStepTimings { get; private set; }
 
     /// <summary>Generator steps taken so far.</summary>
     public int StepsDone { get; private set; }
@@ -228,16 +246,22 @@ public sealed class AdversarialCaptionTrainer
             }
         }
 
+        _embeddingTicks = 0;
+        var t0 = Stopwatch.GetTimestamp();
         var samples = CaptionGenerator.Generate(_generator, sampleImages, _endOfTextId, new DecodingOptions
         {
             Strategy = DecodingStrategy.Sample, Temperature = o.Temperature, MaxTokens = o.MaxTokens, Seed = rng.Next(),
         });
+        var t1 = Stopwatch.GetTimestamp();
         var rewards = new float[s];
         _reward.Compute(rewards, Batch(samples, sampleIndices));
         var baselines = new float[s];
+        long baselineTicks = 0;
         if (o.Baseline == PolicyBaseline.Greedy)
         {
+            var tb = Stopwatch.GetTimestamp();
             var greedy = CaptionGenerator.Generate(_generator, batchImages, _endOfTextId, new DecodingOptions { Strategy = DecodingStrategy.Greedy, MaxTokens = o.MaxTokens });
+            baselineTicks = Stopwatch.GetTimestamp() - tb;
             var greedyRewards = new float[b];
             _reward.Compute(greedyRewards, Batch(greedy, chosen));
             for (var k = 0; k < s; k++)
@@ -261,6 +285,8 @@ public sealed class AdversarialCaptionTrainer
                 }
             }
         }
+
+        var t2 = Stopwatch.GetTimestamp();
 
         // Generator: re-score the samples (end token included unless cut at the limit) with dropout as configured.
         var tc = 1;
@@ -291,6 +317,8 @@ public sealed class AdversarialCaptionTrainer
         _policyLoss.Backward();
         GradientClipping.ClipGlobalNorm(_generator.TrainableParameters(), o.GradientClip);
         _generatorOptimizer.Step();
+        _generator.Backend.Synchronize();
+        var t3 = Stopwatch.GetTimestamp();
 
         // Discriminator: corpus sentences are real, this step's samples fake (they carry no gradient to the generator).
         var discriminatorLoss = 0f;
@@ -298,6 +326,12 @@ public sealed class AdversarialCaptionTrainer
         {
             discriminatorLoss = DiscriminatorStep(corpus, samples, rng);
         }
+
+        _discriminator.Backend.Synchronize();
+        var t4 = Stopwatch.GetTimestamp();
+        var f = 1.0 / Stopwatch.Frequency;
+        LastStepTimings = new AdversarialStepTimings(
+            (t1 - t0) * f, baselineTicks * f, _embeddingTicks * f, (t2 - t1 - baselineTicks - _embeddingTicks) * f, (t3 - t2) * f, (t4 - t3) * f);
 
         StepsDone++;
         return new AdversarialStep(StepsDone - 1, lambda, meanReward, meanAdvantage, policyLoss, discriminatorLoss);
@@ -451,6 +485,19 @@ public sealed class AdversarialCaptionTrainer
         return buffer;
     }
 
+    private bool NeedsEmbeddings()
+    {
+        for (var k = 0; k < _reward.Terms.Count; k++)
+        {
+            if (k != 1 && _reward.Weight(k) != 0f)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private RewardBatch Batch(int[][] captions, IReadOnlyList<int> imageIndices)
     {
         string[]? texts = null;
@@ -459,6 +506,16 @@ public sealed class AdversarialCaptionTrainer
             texts = Array.ConvertAll(captions, c => _detokenize(c));
         }
 
-        return new RewardBatch(captions, imageIndices, texts, _captionEmbedder?.Invoke(captions));
+        // The embedder (a CLIP text encoder) is the step's costliest reward input: skip it while no weighted term
+        // can read it (the CLIP term's λ is 0 during the warm-up and the extra terms are off).
+        EmbeddingMatrix? embeddings = null;
+        if (_captionEmbedder is not null && NeedsEmbeddings())
+        {
+            var start = Stopwatch.GetTimestamp();
+            embeddings = _captionEmbedder(captions);
+            _embeddingTicks += Stopwatch.GetTimestamp() - start;
+        }
+
+        return new RewardBatch(captions, imageIndices, texts, embeddings);
     }
 }
