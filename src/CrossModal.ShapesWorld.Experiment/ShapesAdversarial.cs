@@ -280,7 +280,7 @@ internal static class ShapesAdversarial
         [
             new("adversarial_reward", Lines("mean sample reward (moving average of 10 steps)", "reward", c => Smoothed(c.Reward)), 640, 420),
             new("adversarial_discriminator", Lines("discriminator BCE loss (moving average of 10 steps)", "loss", c => Smoothed(c.DiscriminatorLoss)), 640, 420),
-            new("adversarial_scene_f1", Lines($"scene F1 of greedy captions (first {Math.Min(200, study.Worlds[0].TestPhotos.Count)} evaluation photos; step 0 = C1)", "scene F1",
+            new("adversarial_scene_f1", Lines($"greedy scene F1, {Math.Min(200, study.Worlds[0].TestPhotos.Count)} photos (step 0: C1)", "scene F1",
                                               c => (c.EvaluationSteps.Select(x => (double)x).ToArray(), c.SceneF1.ToArray())), 640, 420),
         ];
     }
