@@ -181,7 +181,12 @@ public abstract class Module
         return module;
     }
 
-    /// <summary>Returns <paramref name="current"/> when it has the given shape, else a newly allocated tensor of it.</summary>
+    /// <summary>
+    /// Returns <paramref name="current"/> when it has the given shape; else a view of the given shape over
+    /// <paramref name="current"/>'s storage when that is large enough; else a newly allocated tensor. A module whose
+    /// batch or sequence length changes from call to call (sampling, then scoring, then training) thus reuses its
+    /// largest buffers instead of allocating new ones on every change. Contents are not cleared.
+    /// </summary>
     /// <param name="current">The buffer from a previous call, or null.</param>
     /// <param name="shape">The shape needed now.</param>
     protected Tensor Buffer(Tensor? current, params ReadOnlySpan<int> shape)
@@ -189,6 +194,12 @@ public abstract class Module
         if (current is not null && current.Shape.SequenceEqual(shape))
         {
             return current;
+        }
+
+        var count = TensorShape.ElementCount(shape);
+        if (current is not null && current.Backend == Backend && current.Offset == 0 && current.Storage.Length >= count)
+        {
+            return new Tensor(Backend, current.Storage, 0, shape.ToArray());
         }
 
         return Backend.Allocate(shape.ToArray());
