@@ -10,7 +10,7 @@ namespace CrossModal.Cli.Tests;
 /// <summary><c>crossmodal bench adversarial</c>, run as a child process so stdout and stderr are its own.</summary>
 public class BenchAdversarialCommandTests
 {
-    private static readonly string[] Stages = ["sampling", "greedy_baseline", "clip_text_encoder", "rewards", "generator_backward", "discriminator_backward"];
+    private static readonly string[] Stages = ["sampling", "clip_text_encoder", "rewards", "generator_backward", "discriminator_backward"];
 
     [Fact]
     public void Json_reports_throughput_and_every_stage_against_its_flop_share()

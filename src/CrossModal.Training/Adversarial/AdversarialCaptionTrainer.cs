@@ -24,16 +24,16 @@ namespace CrossModal.Training.Adversarial;
 public readonly record struct AdversarialStep(int Step, float Lambda, float MeanReward, float MeanAdvantage, float PolicyLoss, float DiscriminatorLoss);
 
 /// <summary>Wall-clock seconds of the stages of one generator step of <see cref="AdversarialCaptionTrainer"/>.</summary>
-/// <param name="Sampling">Drawing the n multinomial samples per image (KV-cached decoding).</param>
-/// <param name="Baseline">Decoding the greedy baseline captions (zero with the leave-one-out baseline).</param>
+/// <param name="Sampling">Drawing the n multinomial samples per image and, with the greedy baseline, decoding the greedy
+/// captions in the same KV-cached batch.</param>
 /// <param name="CaptionEmbedding">The caption embedder (e.g. the CLIP text encoder) on the samples and greedy captions.</param>
 /// <param name="Rewards">The reward functions themselves (the discriminator's forward passes for naturalness included).</param>
 /// <param name="Generator">The policy-gradient forward and backward passes, clipping and the AdamW step.</param>
 /// <param name="Discriminator">The discriminator's BCE forward and backward passes, clipping and AdamW step(s).</param>
-public readonly record struct AdversarialStepTimings(double Sampling, double Baseline, double CaptionEmbedding, double Rewards, double Generator, double Discriminator)
+public readonly record struct AdversarialStepTimings(double Sampling, double CaptionEmbedding, double Rewards, double Generator, double Discriminator)
 {
     /// <summary>The sum of the stages.</summary>
-    public double Total => Sampling + Baseline + CaptionEmbedding + Rewards + Generator + Discriminator;
+    public double Total => Sampling + CaptionEmbedding + Rewards + Generator + Discriminator;
 }
 
 /// <summary>
@@ -248,25 +248,40 @@ public sealed class AdversarialCaptionTrainer
 
         _embeddingTicks = 0;
         var t0 = Stopwatch.GetTimestamp();
-        var samples = CaptionGenerator.Generate(_generator, sampleImages, _endOfTextId, new DecodingOptions
+        var sampling = new DecodingOptions { Strategy = DecodingStrategy.Sample, Temperature = o.Temperature, MaxTokens = o.MaxTokens, Seed = rng.Next() };
+        var greedyBaseline = o.Baseline == PolicyBaseline.Greedy;
+
+        // The greedy baseline captions are decoded in the samples' batch (one KV-cached pass) and all captions are
+        // scored in one reward call, so the caption embedder and the discriminator see one batch per step.
+        int[][] samples, scored;
+        IReadOnlyList<int> scoredIndices;
+        if (greedyBaseline)
         {
-            Strategy = DecodingStrategy.Sample, Temperature = o.Temperature, MaxTokens = o.MaxTokens, Seed = rng.Next(),
-        });
+            var (sampled, greedy) = CaptionGenerator.SampleWithGreedy(_generator, sampleImages, batchImages, _endOfTextId, sampling);
+            samples = sampled;
+            scored = [.. sampled, .. greedy];
+            var indices = new int[s + b];
+            sampleIndices.CopyTo(indices, 0);
+            chosen.CopyTo(indices, s);
+            scoredIndices = indices;
+        }
+        else
+        {
+            samples = CaptionGenerator.Generate(_generator, sampleImages, _endOfTextId, sampling);
+            scored = samples;
+            scoredIndices = sampleIndices;
+        }
+
         var t1 = Stopwatch.GetTimestamp();
-        var rewards = new float[s];
-        _reward.Compute(rewards, Batch(samples, sampleIndices));
+        var scores = new float[scored.Length];
+        _reward.Compute(scores, Batch(scored, scoredIndices));
+        var rewards = scores.AsSpan(0, s).ToArray();
         var baselines = new float[s];
-        long baselineTicks = 0;
-        if (o.Baseline == PolicyBaseline.Greedy)
+        if (greedyBaseline)
         {
-            var tb = Stopwatch.GetTimestamp();
-            var greedy = CaptionGenerator.Generate(_generator, batchImages, _endOfTextId, new DecodingOptions { Strategy = DecodingStrategy.Greedy, MaxTokens = o.MaxTokens });
-            baselineTicks = Stopwatch.GetTimestamp() - tb;
-            var greedyRewards = new float[b];
-            _reward.Compute(greedyRewards, Batch(greedy, chosen));
             for (var k = 0; k < s; k++)
             {
-                baselines[k] = greedyRewards[k / n];
+                baselines[k] = scores[s + (k / n)];
             }
         }
         else
@@ -331,7 +346,7 @@ public sealed class AdversarialCaptionTrainer
         var t4 = Stopwatch.GetTimestamp();
         var f = 1.0 / Stopwatch.Frequency;
         LastStepTimings = new AdversarialStepTimings(
-            (t1 - t0) * f, baselineTicks * f, _embeddingTicks * f, (t2 - t1 - baselineTicks - _embeddingTicks) * f, (t3 - t2) * f, (t4 - t3) * f);
+            (t1 - t0) * f, _embeddingTicks * f, (t2 - t1 - _embeddingTicks) * f, (t3 - t2) * f, (t4 - t3) * f);
 
         StepsDone++;
         return new AdversarialStep(StepsDone - 1, lambda, meanReward, meanAdvantage, policyLoss, discriminatorLoss);
