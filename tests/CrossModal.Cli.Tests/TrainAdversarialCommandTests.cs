@@ -83,6 +83,22 @@ public sealed class TrainAdversarialCommandTests : IDisposable
     }
 
     [Fact]
+    public void Self_critical_cider_reads_one_reference_per_image_from_the_corpus()
+    {
+        var references = Path.Combine(_folder, "references.txt");
+        File.WriteAllLines(references, Captions.Take(4)); // line i is image i's reference
+        var output = Path.Combine(_folder, "scst.safetensors");
+
+        var result = ConsoleCapture.Run(Arguments(output, "--reward", "cider", "--steps", "2", "--json").Select(a => a == _corpus ? references : a).ToArray());
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        using var summary = JsonDocument.Parse(result.Out);
+        Assert.Equal("cider", summary.RootElement.GetProperty("reward").GetString());
+        Assert.True(summary.RootElement.GetProperty("final_reward").GetDouble() >= 0); // CIDEr-D is never negative
+        Assert.True(File.Exists(output));
+    }
+
+    [Fact]
     public void Rerunning_resumes_from_the_checkpoint_to_the_same_model_as_one_run()
     {
         var straight = Path.Combine(_folder, "straight.safetensors");
