@@ -185,7 +185,8 @@ public abstract class Module
     /// Returns <paramref name="current"/> when it has the given shape; else a view of the given shape over
     /// <paramref name="current"/>'s storage when that is large enough; else a newly allocated tensor. A module whose
     /// batch or sequence length changes from call to call (sampling, then scoring, then training) thus reuses its
-    /// largest buffers instead of allocating new ones on every change. Contents are not cleared.
+    /// largest buffers instead of allocating new ones on every change. A new or re-shaped buffer is zero; one returned
+    /// with its shape unchanged keeps its contents.
     /// </summary>
     /// <param name="current">The buffer from a previous call, or null.</param>
     /// <param name="shape">The shape needed now.</param>
@@ -199,7 +200,11 @@ public abstract class Module
         var count = TensorShape.ElementCount(shape);
         if (current is not null && current.Backend == Backend && current.Offset == 0 && current.Storage.Length >= count)
         {
-            return new Tensor(Backend, current.Storage, 0, shape.ToArray());
+            // Cleared, as a new allocation would be: some modules write only part of a buffer (padding, masked
+            // positions) and rely on the rest being zero.
+            var view = new Tensor(Backend, current.Storage, 0, shape.ToArray());
+            Backend.Fill(view, 0f);
+            return view;
         }
 
         return Backend.Allocate(shape.ToArray());
