@@ -54,6 +54,7 @@ internal static class Program
         root.Subcommands.Add(EncodeCommand.Create());
         root.Subcommands.Add(TrainCaptionerCommand.Create());
         root.Subcommands.Add(CaptionCommand.Create());
+        root.Subcommands.Add(TrainAdversarialCommand.Create());
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(GapCommand.Create());

@@ -258,6 +258,7 @@ public static class ShapesExperiment
                 var natural = options.Clone();
                 natural.ClipLogitScale = scale;
                 natural.Seeds = 1;
+                natural.AdversarialSteps = 0;
                 var label = scale is { } v ? v.ToString("0.#", CultureInfo.InvariantCulture) : "learned";
                 var sub = RunWorld(natural, subset, ShapesGapStudy.None, Prefixed(progress, $"gap study: natural, logit scale {label}: "), backend,
                                    cancellationToken);
@@ -267,6 +268,21 @@ public static class ShapesExperiment
 
         stages["gap_study"] = Lap(clock);
 
+        // 7. The adversarial row(s), from each seed's C1 captioner (copied, so C1's own row is unchanged).
+        var systemNames = systems.Select(s => s.Name).ToList();
+        IReadOnlyList<ShapesAdversarialCurve> adversarialCurves = [];
+        if (options.AdversarialSteps > 0 && systemNames.Contains("C1"))
+        {
+            var initial = jobs.Select((job, i) => (job, i)).Where(x => x.job.Name == "C1")
+                .Select(x => new ShapesAdversarial.Initial(x.job.Seed, trained[x.i].Model, x.job.Bridge, runs[x.i].Gap)).ToArray();
+            var adversarial = ShapesAdversarial.Run(options, initial, clip, tokenizer, maxWords, unpairedImages, corpus, corpusTexts, testImages,
+                                                    testReferences, testScenes, backend, progress, cancellationToken);
+            runs.AddRange(adversarial.Runs);
+            systemNames.AddRange(adversarial.Systems);
+            adversarialCurves = adversarial.Curves;
+            stages["adversarial"] = Lap(clock);
+        }
+
         return new ShapesExperimentResult
         {
             Options = options,
@@ -274,8 +290,9 @@ public static class ShapesExperiment
             ClipLosses = clipLosses,
             Gap = gap,
             InitialGap = initialGap,
-            Systems = systems.Select(s => s.Name).ToArray(),
+            Systems = systemNames,
             Runs = runs,
+            AdversarialCurves = adversarialCurves,
             TestPhotos = testPhotos,
             TestReferences = testReferences,
             TestScenes = testScenes,

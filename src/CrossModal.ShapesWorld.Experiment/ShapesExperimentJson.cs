@@ -54,6 +54,7 @@ public static class ShapesExperimentJson
             WriteGapStudy(writer, study.GapStudy);
             writer.WriteNumber("worlds", study.Worlds.Count);
             WriteStages(writer, study.StageSeconds);
+            ShapesAdversarial.WriteJson(writer, study);
             writer.WriteEndObject();
         }
 
@@ -178,6 +179,9 @@ public static class ShapesExperimentJson
                 writer.WriteEndObject();
             }
 
+            writer.WriteEndObject();
+            writer.WriteStartObject("adversarial");
+            ShapesAdversarial.WriteJson(writer, study, curves: true);
             writer.WriteEndObject();
             WriteGapStudy(writer, study.GapStudy);
 

@@ -95,6 +95,18 @@ public sealed class ShapesExperimentOptions
     /// <value>2.</value>
     public int DecoderLayers { get; set; } = 2;
 
+    /// <summary>Generator steps of the adversarial (CgT-GAN) row, trained from each seed's C1 captioner; 0 leaves the row out.</summary>
+    /// <value>300; 60 in <see cref="Quick"/>.</value>
+    public int AdversarialSteps { get; set; } = 300;
+
+    /// <summary>Whether the adversarial stage also trains the ablations CLIP-cos + D, CLIP-agg only and D only.</summary>
+    /// <value>false.</value>
+    public bool AdversarialAblations { get; set; }
+
+    /// <summary>AdamW learning rate of the adversarial generator and discriminator.</summary>
+    /// <value>1e-4.</value>
+    public float AdversarialLearningRate { get; set; } = 1e-4f;
+
     /// <summary>Corpus captions rendered in the synthetic style for SynTIC's pseudo pairs.</summary>
     /// <value>2000.</value>
     public int SyntheticRenders { get; set; } = 2000;
@@ -171,6 +183,7 @@ public sealed class ShapesExperimentOptions
         ClipSteps = 400,
         ClipBatchSize = 64,
         CaptionerSteps = 300,
+        AdversarialSteps = 60,
         SyntheticRenders = 400,
         GapStudy = ShapesGapStudy.Emulated,
     };
@@ -198,6 +211,11 @@ public sealed class ShapesExperimentOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DecoderWidth, nameof(DecoderWidth));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DecoderLayers, nameof(DecoderLayers));
         ArgumentOutOfRangeException.ThrowIfNegative(SyntheticRenders, nameof(SyntheticRenders));
+        ArgumentOutOfRangeException.ThrowIfNegative(AdversarialSteps, nameof(AdversarialSteps));
+        if (!(AdversarialLearningRate > 0f) || !float.IsFinite(AdversarialLearningRate))
+        {
+            throw new ArgumentOutOfRangeException(nameof(AdversarialLearningRate), AdversarialLearningRate, "Expected a positive, finite learning rate.");
+        }
         ArgumentOutOfRangeException.ThrowIfNegative(ShowcaseCount, nameof(ShowcaseCount));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(CaptionerWorkers, nameof(CaptionerWorkers));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Worlds, nameof(Worlds));

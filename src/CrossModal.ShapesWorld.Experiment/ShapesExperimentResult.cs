@@ -161,6 +161,9 @@ public sealed class ShapesExperimentResult
     /// <summary>Seconds per stage: <c>world</c>, <c>clip</c>, <c>encode</c>, <c>captioners</c>, <c>scoring</c>, <c>gap_study</c>.</summary>
     public required IReadOnlyDictionary<string, double> StageSeconds { get; init; }
 
+    /// <summary>The adversarial rows' training curves (every variant and seed); empty without the adversarial stage.</summary>
+    public IReadOnlyList<ShapesAdversarialCurve> AdversarialCurves { get; init; } = [];
+
     /// <summary>The world's seed.</summary>
     public ulong WorldSeed => Options.World.Seed;
 

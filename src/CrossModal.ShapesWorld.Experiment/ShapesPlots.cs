@@ -41,6 +41,7 @@ internal static class ShapesPlots
         }
 
         figures.Add(new("gap_study", GapStudy(study), 760, 520));
+        figures.AddRange(ShapesAdversarial.Figures(study));
         return figures;
     }
 

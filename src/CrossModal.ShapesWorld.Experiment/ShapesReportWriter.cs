@@ -213,6 +213,7 @@ public static class ShapesReportWriter
             sb.AppendLine();
         }
 
+        ShapesAdversarial.AppendReport(sb, study);
         sb.AppendLine("## Stage timings (seconds, summed over worlds)");
         sb.AppendLine();
         sb.AppendLine("| stage | seconds |");

@@ -35,6 +35,7 @@ public sealed class ExperimentMechanicsTests
         CaptionerWorkers = workers,
         ClipLogitScale = logitScale,
         GapStudy = ShapesGapStudy.None,
+        AdversarialSteps = 3,
     };
 
     [Fact]
@@ -74,7 +75,7 @@ public sealed class ExperimentMechanicsTests
         Assert.InRange(learned.Clip.CurrentLogitScale, 10f, 20f);
         Assert.True(fixedScale.InitialGap.CentroidDistance > 0, "the initial gap report is computed");
         Assert.Equal(learned.InitialGap.CentroidDistance, fixedScale.InitialGap.CentroidDistance, 6);
-        Assert.All(new[] { fixedScale, learned }, r => Assert.Equal(ShapesExperiment.Systems.Count, r.Runs.Select(x => x.System).Distinct().Count()));
+        Assert.All(new[] { fixedScale, learned }, r => Assert.Equal(ShapesExperiment.Systems.Count + 1, r.Runs.Select(x => x.System).Distinct().Count())); // + CgT-GAN
     }
 
     [Fact]
@@ -117,7 +118,9 @@ public sealed class ExperimentMechanicsTests
         var study = ShapesExperiment.RunWorlds(options);
         Assert.Equal(new ulong[] { 5, 6 }, study.Worlds.Select(w => w.WorldSeed).ToArray());
         Assert.Equal(5ul, options.World.Seed);
-        Assert.Equal(ShapesExperiment.Systems.Count - 2, study.Comparisons.Count);
+        Assert.Equal(ShapesExperiment.Systems.Count - 2 + 1, study.Comparisons.Count); // all but C1 and paired, + CgT-GAN
+        Assert.Equal(4, study.Worlds.Sum(w => w.RunsOf("CgT-GAN").Count()));
+        Assert.All(study.Worlds, w => Assert.Equal(2, w.AdversarialCurves.Count));
         var c3 = study.ComparisonOf("C3")!;
         Assert.Equal(2, c3.PerWorld.Count);
         var expected = study.Worlds.Average(w => w.Summary("C3").Mean.SceneF1 - w.Summary("C1").Mean.SceneF1);

@@ -73,10 +73,25 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
             Assert.InRange(r.Scores.Bleu4, 0, 1);
             Assert.InRange(r.Scores.CiderD, 0, 10);
             Assert.InRange(r.Scores.ClipScore, 0, 2.5);
-            Assert.NotEmpty(r.Losses);
+            Assert.True(r.Losses.Count > 0 || r.System == "CgT-GAN", r.System); // the adversarial row's curves are its own
         });
         Assert.True(result.ClipLosses[^1] < result.ClipLosses[0], "the contrastive loss should fall");
-        Assert.Equal(ShapesExperiment.Systems.Count, result.Systems.Count);
+        Assert.Equal(ShapesExperiment.Systems.Select(s => s.Name).Append("CgT-GAN"), result.Systems);
+        var steps = result.Options.AdversarialSteps;
+        Assert.Equal(result.Options.Seeds, result.AdversarialCurves.Count);
+        Assert.All(result.AdversarialCurves, c =>
+        {
+            Assert.Equal(steps, c.Reward.Count);
+            Assert.Equal(steps, c.DiscriminatorLoss.Count);
+            Assert.All(c.DiscriminatorLoss, l => Assert.True(float.IsFinite(l) && l > 0));
+            Assert.Equal([0, steps / 5, 2 * steps / 5, 3 * steps / 5, 4 * steps / 5, steps], c.EvaluationSteps);
+        });
+
+        // The adversarial copy leaves the C1 row as trained: the C1 curve starts at C1's own scene F1 on those photos.
+        var c1First = result.RunsOf("C1").First(r => r.Seed == 0);
+        // (The copy decodes on another backend's thread count, so a rare caption may differ by float rounding.)
+        var evaluated = Math.Min(200, result.TestPhotos.Count);
+        Assert.Equal(c1First.PhotoSceneF1.Take(evaluated).Average(), result.AdversarialCurves.First(c => c.Seed == 0).SceneF1[0], tolerance: 0.02);
         Assert.All(result.Runs, r => Assert.Equal(result.TestPhotos.Count, r.Captions.Count));
         Assert.InRange(result.Gap.MeanPairedCosine, -1, 1);
 
@@ -88,7 +103,8 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
                      {
                          "results.md", "results.json", "pca.svg", "pca.png", "pca_collapse.svg", "curves.svg", "curves.png", "clip_loss.svg",
                          "differences.svg", "differences.png", "gap_study.svg", "gap_study.png", "showcase.png", "photos/test_000.png",
-                         "models/clip/model.safetensors", "models/captioner_C3.safetensors",
+                         "models/clip/model.safetensors", "models/captioner_C3.safetensors", "models/captioner_CgT-GAN.safetensors",
+                         "adversarial_reward.svg", "adversarial_discriminator.png", "adversarial_scene_f1.svg",
                      })
             {
                 Assert.Contains(name, written);
@@ -101,6 +117,8 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
             Assert.Contains("| retrieval ceiling (nearest corpus caption) |", md, StringComparison.Ordinal);
             Assert.Contains("## Gap study", md, StringComparison.Ordinal);
             Assert.Contains("Which differences to C1 are resolved", md, StringComparison.Ordinal);
+            Assert.Contains("## Adversarial training (CgT-GAN) from C1", md, StringComparison.Ordinal);
+            Assert.Contains("| CgT-GAN |", md, StringComparison.Ordinal);
             foreach (var figure in new[] { "pca", "pca_collapse", "clip_loss", "curves", "differences", "gap_study" })
             {
                 Assert.Equal("svg", System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(directory, figure + ".svg"))).Root!.Name.LocalName);
@@ -126,6 +144,13 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
                 Assert.True(scores.TryGetProperty("cider_d", out _) && scores.TryGetProperty("clip_score", out _), system);
             }
 
+            var gan = root.GetProperty("CgT-GAN");
+            Assert.Equal("C1", gan.GetProperty("init").GetString());
+            Assert.Equal(result.Summary("CgT-GAN").Mean.SceneF1, gan.GetProperty("scene_f1").GetDouble(), tolerance: JsonRounding);
+            Assert.Equal(result.Summary("CgT-GAN").Mean.CiderD, gan.GetProperty("cider_d").GetDouble(), tolerance: JsonRounding);
+            Assert.True(gan.TryGetProperty("bleu_4", out _) && gan.TryGetProperty("clip_score", out _));
+            var ganDifference = gan.GetProperty("scene_f1_difference_to_c1");
+            Assert.InRange(ganDifference.GetProperty("scene_f1").GetDouble(), ganDifference.GetProperty("ci_low").GetDouble(), ganDifference.GetProperty("ci_high").GetDouble());
             Assert.InRange(root.GetProperty("retrieval_ceiling").GetProperty("scene_f1").GetDouble(), 0, 1);
             Assert.True(root.GetProperty("gap").TryGetProperty("centroid_distance", out _));
             var c3Difference = root.GetProperty("differences_to_c1").GetProperty("C3");
@@ -153,7 +178,7 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
 
             Assert.Contains(points, p => p.TryGetProperty("requested_centroid_distance", out var r) && r.GetDouble() > 0.8);
             var stages = root.GetProperty("stage_seconds");
-            foreach (var stage in new[] { "world", "clip", "encode", "captioners", "scoring", "gap_study" })
+            foreach (var stage in new[] { "world", "clip", "encode", "captioners", "scoring", "gap_study", "adversarial" })
             {
                 Assert.True(stages.GetProperty(stage).GetDouble() >= 0, stage);
             }
@@ -162,6 +187,7 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
             Assert.Equal(result.ClipLosses.Count, full.RootElement.GetProperty("clip_losses").GetArrayLength());
             Assert.Equal(1, full.RootElement.GetProperty("worlds").GetArrayLength());
             Assert.True(full.RootElement.GetProperty("systems").GetProperty("C3").TryGetProperty("scene_f1_difference_to_c1", out _));
+            Assert.Equal(steps, full.RootElement.GetProperty("adversarial").GetProperty("CgT-GAN").GetProperty("curves")[0].GetProperty("reward").GetArrayLength());
         }
         finally
         {

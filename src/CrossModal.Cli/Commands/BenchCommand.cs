@@ -13,6 +13,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchTrainCommand.Create());
         bench.Subcommands.Add(BenchClipCommand.Create());
         bench.Subcommands.Add(BenchTrainPrefixLmCommand.Create());
+        bench.Subcommands.Add(BenchAdversarialCommand.Create());
         return bench;
     }
 }

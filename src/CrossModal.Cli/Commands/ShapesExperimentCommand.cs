@@ -29,6 +29,8 @@ internal static class ShapesExperimentCommand
         var split = new Option<string?>("--split") { Description = "Score on the 'test' photos (default) or the 'validation' photos (choose settings there, never on test)." };
         var clipSteps = new Option<int?>("--clip-steps") { Description = "Contrastive training steps (default 1500; 400 with --quick)." };
         var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner (default 600; 300 with --quick)." };
+        var adversarialSteps = new Option<int?>("--adversarial-steps") { Description = "Generator steps of the CgT-GAN row, trained from each seed's C1 captioner (default 300; 60 with --quick; 0 leaves the row out)." };
+        var adversarialAblations = new Option<bool>("--adversarial-ablations") { Description = "Also train the CgT-GAN ablations CLIP-cos + D, CLIP-agg only and D only." };
         command.Description = "ShapesWorld. Without a subcommand: run the experiment (train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos).";
         command.Options.Add(output);
         command.Options.Add(seeds);
@@ -42,10 +44,18 @@ internal static class ShapesExperimentCommand
         command.Options.Add(worlds);
         command.Options.Add(gapStudy);
         command.Options.Add(resamples);
+        command.Options.Add(adversarialSteps);
+        command.Options.Add(adversarialAblations);
         command.SetAction((parse, cancellationToken) => System.Threading.Tasks.Task.FromResult(new Func<int>(() =>
         {
             var options = parse.GetValue(quick) ? ShapesExperimentOptions.Quick() : ShapesExperimentOptions.Default();
             options.Seeds = Positive(parse.GetValue(seeds), "--seeds") ?? options.Seeds;
+            if (parse.GetValue(adversarialSteps) is { } adversarial)
+            {
+                options.AdversarialSteps = adversarial >= 0 ? adversarial : throw new CommandLineError($"--adversarial-steps must be 0 or more but is {adversarial}.");
+            }
+
+            options.AdversarialAblations = parse.GetValue(adversarialAblations);
 
             if (parse.GetValue(worldSeed) is { } ws)
             {

@@ -17,7 +17,10 @@ public static class CaptionGenerator
     /// <param name="embeddings">(B, D) conditioning embeddings (already bridged).</param>
     /// <param name="endOfTextId">The token that ends a caption.</param>
     /// <param name="options">Strategy and limits.</param>
-    public static int[][] Generate(PrefixLanguageModel model, EmbeddingMatrix embeddings, int endOfTextId, DecodingOptions options)
+    public static int[][] Generate(PrefixLanguageModel model, EmbeddingMatrix embeddings, int endOfTextId, DecodingOptions options) =>
+        Generate(model, embeddings, endOfTextId, options, int.MaxValue);
+
+    private static int[][] Generate(PrefixLanguageModel model, EmbeddingMatrix embeddings, int endOfTextId, DecodingOptions options, int sampledRows)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(embeddings);
@@ -47,8 +50,8 @@ public static class CaptionGenerator
         {
             return options.Strategy switch
             {
-                DecodingStrategy.Greedy => Stepwise(model, embeddings, endOfTextId, options, null),
-                DecodingStrategy.Sample => Stepwise(model, embeddings, endOfTextId, options, new Random(options.Seed)),
+                DecodingStrategy.Greedy => Stepwise(model, embeddings, endOfTextId, options, null, 0),
+                DecodingStrategy.Sample => Stepwise(model, embeddings, endOfTextId, options, new Random(options.Seed), sampledRows),
                 DecodingStrategy.Beam => Beam(model, embeddings, endOfTextId, options),
                 _ => throw new ArgumentOutOfRangeException(nameof(options), options.Strategy, "Unknown decoding strategy."),
             };
@@ -57,6 +60,39 @@ public static class CaptionGenerator
         {
             model.Train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// Samples captions for <paramref name="sampleEmbeddings"/> and decodes greedy captions for
+    /// <paramref name="greedyEmbeddings"/> in one KV-cached batch (evaluation mode): the self-critical step's samples
+    /// and baseline. The samples are those <see cref="Generate(PrefixLanguageModel, EmbeddingMatrix, int, DecodingOptions)"/> with <see cref="DecodingStrategy.Sample"/> and the
+    /// same seed would draw (the random draws go to the sampled rows, in row order); one batch instead of two keeps a
+    /// small greedy batch from paying a whole decoder pass of weight traffic per token for a few rows.
+    /// </summary>
+    /// <param name="model">The model.</param>
+    /// <param name="sampleEmbeddings">(S, D) embeddings to sample for.</param>
+    /// <param name="greedyEmbeddings">(B, D) embeddings to decode greedily.</param>
+    /// <param name="endOfTextId">The token that ends a caption.</param>
+    /// <param name="options">Sampling options (<see cref="DecodingOptions.Strategy"/> is ignored; top-k, top-p,
+    /// temperature and seed apply to the sampled rows).</param>
+    /// <returns>S sampled and B greedy token sequences (without the end token).</returns>
+    public static (int[][] Samples, int[][] Greedy) SampleWithGreedy(PrefixLanguageModel model, EmbeddingMatrix sampleEmbeddings, EmbeddingMatrix greedyEmbeddings,
+                                                                     int endOfTextId, DecodingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(sampleEmbeddings);
+        ArgumentNullException.ThrowIfNull(greedyEmbeddings);
+        ArgumentNullException.ThrowIfNull(options);
+        greedyEmbeddings.EnsureDimension(sampleEmbeddings.Dimension, nameof(greedyEmbeddings));
+        var all = new EmbeddingMatrix(sampleEmbeddings.Rows + greedyEmbeddings.Rows, sampleEmbeddings.Dimension);
+        sampleEmbeddings.Span.CopyTo(all.Span);
+        greedyEmbeddings.Span.CopyTo(all.Span[sampleEmbeddings.Span.Length..]);
+        var sampling = new DecodingOptions
+        {
+            Strategy = DecodingStrategy.Sample, MaxTokens = options.MaxTokens, Temperature = options.Temperature, TopK = options.TopK,
+            TopP = options.TopP, Seed = options.Seed, StopTokenId = options.StopTokenId,
+        };
+        var rows = Generate(model, all, endOfTextId, sampling, sampleEmbeddings.Rows);
+        return (rows[..sampleEmbeddings.Rows], rows[sampleEmbeddings.Rows..]);
     }
 
     private static bool Ends(int token, int endOfTextId, DecodingOptions options) =>
@@ -79,7 +115,8 @@ public static class CaptionGenerator
         return tensor;
     }
 
-    private static int[][] Stepwise(PrefixLanguageModel model, EmbeddingMatrix embeddings, int eos, DecodingOptions options, Random? rng)
+    /// <remarks>Rows below <paramref name="sampledRows"/> sample (with <paramref name="rng"/>), the rest decode greedily.</remarks>
+    private static int[][] Stepwise(PrefixLanguageModel model, EmbeddingMatrix embeddings, int eos, DecodingOptions options, Random? rng, int sampledRows)
     {
         var batch = embeddings.Rows;
         var vocabulary = model.Decoder.Options.VocabularySize;
@@ -108,7 +145,7 @@ public static class CaptionGenerator
                 }
 
                 var row = logits.AsSpan(b * vocabulary, vocabulary);
-                var token = rng is null ? TensorPrimitives.IndexOfMax(row) : Sample(row, options, rng, scratch, order);
+                var token = rng is null || b >= sampledRows ? TensorPrimitives.IndexOfMax(row) : Sample(row, options, rng, scratch, order);
                 next[b] = token;
                 if (Ends(token, eos, options))
                 {
@@ -145,6 +182,32 @@ public static class CaptionGenerator
         var probabilities = scratch.AsSpan(0, v);
         TensorPrimitives.Divide(logits, options.Temperature, probabilities);
         TensorPrimitives.SoftMax(probabilities, probabilities);
+        if ((options.TopK <= 0 || options.TopK >= v) && options.TopP >= 1f)
+        {
+            // Plain multinomial: every token is a candidate, so the draw needs no ranking (a sort of the vocabulary
+            // per row and step would cost more than the decoder step itself); candidates in id order.
+            double all = 0;
+            var last = 0;
+            for (var i = 0; i < v; i++)
+            {
+                all += probabilities[i];
+                last = probabilities[i] > 0f ? i : last;
+            }
+
+            var target = rng.NextDouble() * all;
+            double sum = 0;
+            for (var i = 0; i < v; i++)
+            {
+                sum += probabilities[i];
+                if (target < sum)
+                {
+                    return i;
+                }
+            }
+
+            return last;
+        }
+
         for (var i = 0; i < v; i++)
         {
             order[i] = i;

@@ -31,6 +31,16 @@ public sealed class Dropout : Module
     /// <summary>p.</summary>
     public float Probability { get; }
 
+    /// <summary>
+    /// Training forward passes so far: the position in the mask stream. A checkpoint that saves and restores it makes
+    /// a resumed run draw the masks an uninterrupted run would.
+    /// </summary>
+    public ulong Calls
+    {
+        get => _calls;
+        set => _calls = value;
+    }
+
     /// <summary>Forward pass.</summary>
     /// <param name="input">Any shape.</param>
     /// <returns><paramref name="input"/> itself when inactive, else a buffer owned by the layer.</returns>

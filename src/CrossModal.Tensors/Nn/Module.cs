@@ -52,6 +52,23 @@ public abstract class Module
         return result;
     }
 
+    /// <summary>All descendant modules with dotted names (not this module), depth first in registration order.</summary>
+    public IReadOnlyList<KeyValuePair<string, Module>> NamedModules()
+    {
+        var result = new List<KeyValuePair<string, Module>>();
+        CollectModules(string.Empty, result);
+        return result;
+    }
+
+    private void CollectModules(string prefix, List<KeyValuePair<string, Module>> result)
+    {
+        foreach (var (name, child) in _children)
+        {
+            result.Add(new(prefix + name, child));
+            child.CollectModules(prefix + name + ".", result);
+        }
+    }
+
     /// <summary>All parameters (see <see cref="NamedParameters"/>), e.g. to give to an optimiser.</summary>
     public IReadOnlyList<Parameter> Parameters()
     {
@@ -164,7 +181,13 @@ public abstract class Module
         return module;
     }
 
-    /// <summary>Returns <paramref name="current"/> when it has the given shape, else a newly allocated tensor of it.</summary>
+    /// <summary>
+    /// Returns <paramref name="current"/> when it has the given shape; else a view of the given shape over
+    /// <paramref name="current"/>'s storage when that is large enough; else a newly allocated tensor. A module whose
+    /// batch or sequence length changes from call to call (sampling, then scoring, then training) thus reuses its
+    /// largest buffers instead of allocating new ones on every change. A new or re-shaped buffer is zero; one returned
+    /// with its shape unchanged keeps its contents.
+    /// </summary>
     /// <param name="current">The buffer from a previous call, or null.</param>
     /// <param name="shape">The shape needed now.</param>
     protected Tensor Buffer(Tensor? current, params ReadOnlySpan<int> shape)
@@ -172,6 +195,16 @@ public abstract class Module
         if (current is not null && current.Shape.SequenceEqual(shape))
         {
             return current;
+        }
+
+        var count = TensorShape.ElementCount(shape);
+        if (current is not null && current.Backend == Backend && current.Offset == 0 && current.Storage.Length >= count)
+        {
+            // Cleared, as a new allocation would be: some modules write only part of a buffer (padding, masked
+            // positions) and rely on the rest being zero.
+            var view = new Tensor(Backend, current.Storage, 0, shape.ToArray());
+            Backend.Fill(view, 0f);
+            return view;
         }
 
         return Backend.Allocate(shape.ToArray());

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Threading;
@@ -22,6 +23,19 @@ namespace CrossModal.Training.Adversarial;
 /// <param name="DiscriminatorLoss">The discriminator's BCE loss (last discriminator step).</param>
 public readonly record struct AdversarialStep(int Step, float Lambda, float MeanReward, float MeanAdvantage, float PolicyLoss, float DiscriminatorLoss);
 
+/// <summary>Wall-clock seconds of the stages of one generator step of <see cref="AdversarialCaptionTrainer"/>.</summary>
+/// <param name="Sampling">Drawing the n multinomial samples per image and, with the greedy baseline, decoding the greedy
+/// captions in the same KV-cached batch.</param>
+/// <param name="CaptionEmbedding">The caption embedder (e.g. the CLIP text encoder) on the samples and greedy captions.</param>
+/// <param name="Rewards">The reward functions themselves (the discriminator's forward passes for naturalness included).</param>
+/// <param name="Generator">The policy-gradient forward and backward passes, clipping and the AdamW step.</param>
+/// <param name="Discriminator">The discriminator's BCE forward and backward passes, clipping and AdamW step(s).</param>
+public readonly record struct AdversarialStepTimings(double Sampling, double CaptionEmbedding, double Rewards, double Generator, double Discriminator)
+{
+    /// <summary>The sum of the stages.</summary>
+    public double Total => Sampling + CaptionEmbedding + Rewards + Generator + Discriminator;
+}
+
 /// <summary>
 /// CgT-GAN's adversarial reinforcement-learning caption trainer (Yu et al., ACM MM 2023): for a batch of training
 /// images the generator (a prefix captioner conditioned on image embeddings) samples n captions each; a reward
@@ -36,7 +50,7 @@ public readonly record struct AdversarialStep(int Step, float Lambda, float Mean
 public sealed class AdversarialCaptionTrainer
 {
     /// <summary>The <c>format</c> metadata value of a checkpoint written by <see cref="SaveCheckpoint"/>.</summary>
-    public const string CheckpointFormat = "crossmodal-adversarial-checkpoint-1";
+    public const string CheckpointFormat = "crossmodal-adversarial-checkpoint-2";
 
     private readonly PrefixLanguageModel _generator;
     private readonly Discriminator _discriminator;
@@ -54,6 +68,7 @@ public sealed class AdversarialCaptionTrainer
     private byte[] _discriminatorMask = [];
     private Tensor? _embeddings;
     private Tensor? _dLogits;
+    private long _embeddingTicks;
 
     /// <summary>Creates the trainer.</summary>
     /// <param name="generator">The captioner, conditioned on the same image embeddings the rewards index.</param>
@@ -111,6 +126,9 @@ public sealed class AdversarialCaptionTrainer
     /// <summary>The combined reward (term 0: CLIP with weight λ_t, term 1: naturalness with 1 − λ_t, then the extra terms).</summary>
     public WeightedReward Reward => _reward;
 
+    /// <summary>How long the stages of the last generator step took (for profiling).</summary>
+    public AdversarialStepTimings LastStepTimings { get; private set; }
+
     /// <summary>Generator steps taken so far.</summary>
     public int StepsDone { get; private set; }
 
@@ -135,6 +153,8 @@ public sealed class AdversarialCaptionTrainer
             ["generator_adam_steps"] = _generatorOptimizer.StepCount.ToString(CultureInfo.InvariantCulture),
             ["discriminator_adam_steps"] = _discriminatorOptimizer.StepCount.ToString(CultureInfo.InvariantCulture),
         };
+        AddDropoutState(metadata, "generator.", _generator);
+        AddDropoutState(metadata, "discriminator.", _discriminator);
         SafeTensorsFile.Write(path, tensors, metadata);
     }
 
@@ -157,6 +177,8 @@ public sealed class AdversarialCaptionTrainer
         LoadModule(content.Tensors, "discriminator.", _discriminator, path);
         LoadOptimizer(content.Tensors, "generator_adam.", _generatorOptimizer, path);
         LoadOptimizer(content.Tensors, "discriminator_adam.", _discriminatorOptimizer, path);
+        LoadDropoutState(content, "generator.", _generator, path);
+        LoadDropoutState(content, "discriminator.", _discriminator, path);
         _generatorOptimizer.StepCount = generatorSteps;
         _discriminatorOptimizer.StepCount = discriminatorSteps;
         StepsDone = steps;
@@ -224,21 +246,42 @@ public sealed class AdversarialCaptionTrainer
             }
         }
 
-        var samples = CaptionGenerator.Generate(_generator, sampleImages, _endOfTextId, new DecodingOptions
+        _embeddingTicks = 0;
+        var t0 = Stopwatch.GetTimestamp();
+        var sampling = new DecodingOptions { Strategy = DecodingStrategy.Sample, Temperature = o.Temperature, MaxTokens = o.MaxTokens, Seed = rng.Next() };
+        var greedyBaseline = o.Baseline == PolicyBaseline.Greedy;
+
+        // The greedy baseline captions are decoded in the samples' batch (one KV-cached pass) and all captions are
+        // scored in one reward call, so the caption embedder and the discriminator see one batch per step.
+        int[][] samples, scored;
+        IReadOnlyList<int> scoredIndices;
+        if (greedyBaseline)
         {
-            Strategy = DecodingStrategy.Sample, Temperature = o.Temperature, MaxTokens = o.MaxTokens, Seed = rng.Next(),
-        });
-        var rewards = new float[s];
-        _reward.Compute(rewards, Batch(samples, sampleIndices));
+            var (sampled, greedy) = CaptionGenerator.SampleWithGreedy(_generator, sampleImages, batchImages, _endOfTextId, sampling);
+            samples = sampled;
+            scored = [.. sampled, .. greedy];
+            var indices = new int[s + b];
+            sampleIndices.CopyTo(indices, 0);
+            chosen.CopyTo(indices, s);
+            scoredIndices = indices;
+        }
+        else
+        {
+            samples = CaptionGenerator.Generate(_generator, sampleImages, _endOfTextId, sampling);
+            scored = samples;
+            scoredIndices = sampleIndices;
+        }
+
+        var t1 = Stopwatch.GetTimestamp();
+        var scores = new float[scored.Length];
+        _reward.Compute(scores, Batch(scored, scoredIndices));
+        var rewards = scores.AsSpan(0, s).ToArray();
         var baselines = new float[s];
-        if (o.Baseline == PolicyBaseline.Greedy)
+        if (greedyBaseline)
         {
-            var greedy = CaptionGenerator.Generate(_generator, batchImages, _endOfTextId, new DecodingOptions { Strategy = DecodingStrategy.Greedy, MaxTokens = o.MaxTokens });
-            var greedyRewards = new float[b];
-            _reward.Compute(greedyRewards, Batch(greedy, chosen));
             for (var k = 0; k < s; k++)
             {
-                baselines[k] = greedyRewards[k / n];
+                baselines[k] = scores[s + (k / n)];
             }
         }
         else
@@ -257,6 +300,8 @@ public sealed class AdversarialCaptionTrainer
                 }
             }
         }
+
+        var t2 = Stopwatch.GetTimestamp();
 
         // Generator: re-score the samples (end token included unless cut at the limit) with dropout as configured.
         var tc = 1;
@@ -287,6 +332,8 @@ public sealed class AdversarialCaptionTrainer
         _policyLoss.Backward();
         GradientClipping.ClipGlobalNorm(_generator.TrainableParameters(), o.GradientClip);
         _generatorOptimizer.Step();
+        _generator.Backend.Synchronize();
+        var t3 = Stopwatch.GetTimestamp();
 
         // Discriminator: corpus sentences are real, this step's samples fake (they carry no gradient to the generator).
         var discriminatorLoss = 0f;
@@ -294,6 +341,12 @@ public sealed class AdversarialCaptionTrainer
         {
             discriminatorLoss = DiscriminatorStep(corpus, samples, rng);
         }
+
+        _discriminator.Backend.Synchronize();
+        var t4 = Stopwatch.GetTimestamp();
+        var f = 1.0 / Stopwatch.Frequency;
+        LastStepTimings = new AdversarialStepTimings(
+            (t1 - t0) * f, _embeddingTicks * f, (t2 - t1 - _embeddingTicks) * f, (t3 - t2) * f, (t4 - t3) * f);
 
         StepsDone++;
         return new AdversarialStep(StepsDone - 1, lambda, meanReward, meanAdvantage, policyLoss, discriminatorLoss);
@@ -335,6 +388,37 @@ public sealed class AdversarialCaptionTrainer
             tensors[prefix + name] = new HostArray(p.Value.Shape.ToArray(), p.Value.ToArray());
         }
     }
+
+    // Dropout masks come from a per-layer counter; saving it lets a resumed run draw the masks the whole run would.
+    private static void AddDropoutState(Dictionary<string, string> metadata, string prefix, Module module)
+    {
+        foreach (var (name, child) in module.NamedModules())
+        {
+            if (child is Dropout dropout)
+            {
+                metadata[DropoutKey(prefix, name)] = dropout.Calls.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    private static void LoadDropoutState(SafeTensorsContent content, string prefix, Module module, string path)
+    {
+        foreach (var (name, child) in module.NamedModules())
+        {
+            if (child is Dropout dropout)
+            {
+                var key = DropoutKey(prefix, name);
+                if (!content.Metadata.TryGetValue(key, out var text) || !ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var calls))
+                {
+                    throw new InvalidDataException($"{path}: the metadata '{key}' (the dropout layer's mask counter) is missing or not a non-negative integer.");
+                }
+
+                dropout.Calls = calls;
+            }
+        }
+    }
+
+    private static string DropoutKey(string prefix, string name) => "dropout_calls." + prefix + name;
 
     private static void AddOptimizer(Dictionary<string, HostArray> tensors, string prefix, AdamW optimizer)
     {
@@ -416,6 +500,19 @@ public sealed class AdversarialCaptionTrainer
         return buffer;
     }
 
+    private bool NeedsEmbeddings()
+    {
+        for (var k = 0; k < _reward.Terms.Count; k++)
+        {
+            if (k != 1 && _reward.Weight(k) != 0f)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private RewardBatch Batch(int[][] captions, IReadOnlyList<int> imageIndices)
     {
         string[]? texts = null;
@@ -424,6 +521,16 @@ public sealed class AdversarialCaptionTrainer
             texts = Array.ConvertAll(captions, c => _detokenize(c));
         }
 
-        return new RewardBatch(captions, imageIndices, texts, _captionEmbedder?.Invoke(captions));
+        // The embedder (a CLIP text encoder) is the step's costliest reward input: skip it while no weighted term
+        // can read it (the CLIP term's λ is 0 during the warm-up and the extra terms are off).
+        EmbeddingMatrix? embeddings = null;
+        if (_captionEmbedder is not null && NeedsEmbeddings())
+        {
+            var start = Stopwatch.GetTimestamp();
+            embeddings = _captionEmbedder(captions);
+            _embeddingTicks += Stopwatch.GetTimestamp() - start;
+        }
+
+        return new RewardBatch(captions, imageIndices, texts, embeddings);
     }
 }

@@ -111,7 +111,8 @@ public sealed class ClipAggregateReward : IRewardFunction
             var x = _scratch.AsSpan();
             texts.Row(i).CopyTo(x);
             ClipRewardMath.Normalize(x);
-            var cos = TensorPrimitives.CosineSimilarity(agg, x);
+            // agg is unit length and x unit or zero (an all-zero embedding has cosine 0, not 0/0).
+            var cos = ClipRewardMath.Cosine(agg, x);
             TensorPrimitives.Subtract(agg, x, x);
             var l1 = TensorPrimitives.SumOfMagnitudes(x) / x.Length;
             rewards[i] = (CosineWeight * LogitScale * cos) + ((1f - CosineWeight) * LogitScale * (1f - l1));

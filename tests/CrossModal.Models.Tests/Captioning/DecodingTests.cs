@@ -143,6 +143,20 @@ public sealed class DecodingTests
         Assert.Equal(greedy, topOne);
     }
 
+    [Fact]
+    public void SamplesAndGreedyCaptionsInOneBatchEqualThoseOfSeparateCalls()
+    {
+        var model = CaptioningTestModels.Create("mlp", vocabulary: 7, seed: 6, scale: 0.3f);
+        var samples = new EmbeddingMatrix(CaptioningTestModels.RandomEmbeddings(6, 6, 3), 6, 6);
+        var greedyRows = new EmbeddingMatrix(CaptioningTestModels.RandomEmbeddings(2, 6, 4), 2, 6);
+        var sample = new DecodingOptions { Strategy = DecodingStrategy.Sample, MaxTokens = 6, Seed = 42 };
+
+        var (sampled, greedy) = CaptionGenerator.SampleWithGreedy(model, samples, greedyRows, Eos, sample);
+
+        Assert.Equal(CaptionGenerator.Generate(model, samples, Eos, sample), sampled);
+        Assert.Equal(CaptionGenerator.Generate(model, greedyRows, Eos, new DecodingOptions { MaxTokens = 6 }), greedy);
+    }
+
     [Theory]
     [InlineData(1f, 0, 1f)]
     [InlineData(0.5f, 0, 1f)]

@@ -43,6 +43,26 @@ public class RewardTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Clip_aggregate_is_finite_for_extreme_logits_and_an_all_zero_caption_embedding()
+    {
+        // τ = 1e-6 puts the softmax logits at ±1e6: an unstabilised softmax overflows to ∞/∞ = NaN.
+        const int d = 3;
+        var images = new EmbeddingMatrix([1f, 0f, 0f, 0f, 1f, 0f, -1f, 0f, 0f], 3, d);
+        var corpus = new EmbeddingMatrix([1f, 0f, 0f, 0.6f, 0.8f, 0f, 0f, 0f, 1f], 3, d);
+        var reward = new ClipAggregateReward(images, corpus, temperature: 1e-6f);
+        Assert.All(reward.Aggregates.Span.ToArray(), v => Assert.True(float.IsFinite(v)));
+        Assert.Equal([1f, 0f, 0f], reward.Aggregates.Row(0).ToArray()); // the nearest corpus row takes all the weight
+        Assert.Equal([0.6f, 0.8f, 0f], reward.Aggregates.Row(1).ToArray().Select(v => MathF.Round(v, 6)));
+
+        var texts = new EmbeddingMatrix([0f, 0f, 0f, 1f, 0f, 0f, 1e30f, -1e30f, 0f], 3, d);
+        var rewards = new float[3];
+        reward.Compute(rewards, new RewardBatch([[1], [2], [3]], [0, 1, 2], textEmbeddings: texts));
+        Assert.All(rewards, r => Assert.True(float.IsFinite(r), $"reward {r}"));
+        Assert.Equal(0.5f * 100f * (1f - (1f / 3f)), rewards[0], 3); // a zero caption embedding: cosine 0, L1 distance |agg|₁/D
+        Assert.Equal((50f * 0.6f) + (50f * (1f - 0.4f)), rewards[1], 3); // agg(e_1) = (0.6, 0.8, 0): cos 0.6, L1 (0.4 + 0.8) / 3
+    }
+
+    [Fact]
     public void Clip_rewards_need_text_embeddings_and_valid_image_indices()
     {
         var f = AdversarialFixture.Load("rewards");
