@@ -21,16 +21,7 @@ public static class CocoCaptions
     public static CaptionCorpus Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var stream = File.OpenRead(path);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = false });
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{path}: line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: invalid JSON ({FirstSentence(e.Message)}).", e);
-        }
+        var document = CorpusJson.Parse(path);
 
         using (document)
         {
@@ -79,11 +70,5 @@ public static class CocoCaptions
 
             return new CaptionCorpus(records);
         }
-    }
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut].TrimEnd('.', ' ') : message;
     }
 }

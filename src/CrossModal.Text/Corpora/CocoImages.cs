@@ -18,18 +18,7 @@ public static class CocoImages
     public static IReadOnlyDictionary<string, string> ReadFileNames(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        JsonDocument document;
-        using (var stream = File.OpenRead(path))
-        {
-            try
-            {
-                document = JsonDocument.Parse(stream);
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{path}: line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: invalid JSON.", e);
-            }
-        }
+        var document = CorpusJson.Parse(path);
 
         using (document)
         {

@@ -76,18 +76,7 @@ public sealed class KarpathySplit
     public static KarpathySplit Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        JsonDocument document;
-        using (var stream = File.OpenRead(path))
-        {
-            try
-            {
-                document = JsonDocument.Parse(stream);
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{path}: line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: invalid JSON.", e);
-            }
-        }
+        var document = CorpusJson.Parse(path);
 
         using (document)
         {
