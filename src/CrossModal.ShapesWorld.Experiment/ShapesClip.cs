@@ -38,6 +38,11 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
     /// (OpenAI's CLIP ends its training clamped at 100). Null: learned from <see cref="ClipConfig.LogitScaleInit"/>.</summary>
     public float? FixedLogitScale { get; set; }
 
+    /// <summary>Pairs per hard-negative group in <see cref="Train"/>'s input: consecutive groups of this many pairs
+    /// always share a batch (<see cref="ClipContrastiveTrainerOptions.GroupSize"/>).</summary>
+    /// <value>1 (no groups).</value>
+    public int GroupSize { get; set; } = 1;
+
     /// <summary>The logit scale 1/τ the model currently uses.</summary>
     public float CurrentLogitScale
     {
@@ -84,6 +89,7 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
             {
                 Tower = options.ClipTower,
                 ConvLayers = options.ClipConvLayers,
+                ConvGlobalMaxPool = options.ClipConvGlobalMaxPool,
                 Width = width,
                 MlpHidden = 4 * width,
                 Heads = Math.Max(1, width / 32),
@@ -141,6 +147,7 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
             FinalLearningRateFraction = 0.05f,
             MaxGradientNorm = 1f,
             FixedLogitScale = FixedLogitScale,
+            GroupSize = GroupSize,
             Seed = seed,
         });
         var result = trainer.Train(images, captions, Tokenize, progress, cancellationToken);

@@ -59,6 +59,11 @@ public sealed class ShapesExperimentOptions
     /// <value><c>"16 16 M 32 32 M 32 M"</c>.</value>
     public string ClipConvLayers { get; set; } = "16 16 M 32 32 M 32 M";
 
+    /// <summary>Whether the convolutional image tower adds its position-free max-pooled branch
+    /// (<see cref="ClipVisionConfig.ConvGlobalMaxPool"/>).</summary>
+    /// <value>false.</value>
+    public bool ClipConvGlobalMaxPool { get; set; }
+
     /// <summary>Width of the CLIP's text transformer (and of the ViT image tower).</summary>
     /// <value>64.</value>
     public int ClipWidth { get; set; } = 64;

@@ -9,7 +9,7 @@ From fixed seeds it runs torch.nn.functional.conv2d and max_pool2d on small rand
 strides 1 and 2; padding 0, 1 and 2; with and without bias; overlapping pooling windows) and writes the inputs, the
 weights, the outputs, an upstream gradient and every gradient to tests/reference/fixtures/nn/<name>.safetensors in
 the format of make_nn_fixtures.py, and the same for a
-small convolutional CLIP image tower (conv_tower). Runs are single-threaded and byte-identical on re-run.
+small convolutional CLIP image tower without and with its max-pooled branch (conv_tower, conv_tower_max). Runs are single-threaded and byte-identical on re-run.
 """
 
 import os
@@ -86,6 +86,41 @@ def tower(name, seed):
     })
 
 
+def tower_max(name, seed):
+    """The same tower with the position-free branch (conv_global_max_pool): the last (6, 2, 2) map is also max-pooled
+    over its 2x2 positions -> LayerNorm(6) -> linear without bias, and the two projections are summed. Names as the
+    C# tower's (pool_layernorm.*, pool_projection.weight)."""
+    g = torch.Generator().manual_seed(seed)
+    pixels = torch.randn(3, 3, 8, 8, generator=g)
+    w0 = (torch.randn(4, 3, 3, 3, generator=g) * 0.3).requires_grad_(True)
+    b0 = (torch.randn(4, generator=g) * 0.1).requires_grad_(True)
+    w1 = (torch.randn(6, 4, 3, 3, generator=g) * 0.3).requires_grad_(True)
+    b1 = (torch.randn(6, generator=g) * 0.1).requires_grad_(True)
+    ln_w = (1 + 0.1 * torch.randn(24, generator=g)).requires_grad_(True)
+    ln_b = (0.1 * torch.randn(24, generator=g)).requires_grad_(True)
+    proj = (torch.randn(5, 6 * 2 * 2, generator=g) * 0.3).requires_grad_(True)
+    pln_w = (1 + 0.1 * torch.randn(6, generator=g)).requires_grad_(True)
+    pln_b = (0.1 * torch.randn(6, generator=g)).requires_grad_(True)
+    pproj = (torch.randn(5, 6, generator=g) * 0.3).requires_grad_(True)
+    x = F.max_pool2d(F.gelu(F.conv2d(pixels, w0, b0, padding=1), approximate="tanh"), 2)
+    x = F.max_pool2d(F.gelu(F.conv2d(x, w1, b1, padding=1), approximate="tanh"), 2)
+    flat = F.layer_norm(x.flatten(1), (24,), ln_w, ln_b, 1e-5) @ proj.t()
+    pooled = F.layer_norm(F.max_pool2d(x, 2).flatten(1), (6,), pln_w, pln_b, 1e-5) @ pproj.t()
+    out = flat + pooled
+    dout = torch.randn(out.shape, generator=g)
+    out.backward(dout)
+    save(name, {
+        "pixels": pixels, "layers.0.weight": w0, "layers.0.bias": b0, "layers.1.weight": w1, "layers.1.bias": b1,
+        "post_layernorm.weight": ln_w, "post_layernorm.bias": ln_b, "visual_projection.weight": proj,
+        "pool_layernorm.weight": pln_w, "pool_layernorm.bias": pln_b, "pool_projection.weight": pproj,
+        "out": out, "dout": dout,
+        "d.layers.0.weight": w0.grad, "d.layers.0.bias": b0.grad, "d.layers.1.weight": w1.grad,
+        "d.layers.1.bias": b1.grad, "d.post_layernorm.weight": ln_w.grad, "d.post_layernorm.bias": ln_b.grad,
+        "d.visual_projection.weight": proj.grad, "d.pool_layernorm.weight": pln_w.grad,
+        "d.pool_layernorm.bias": pln_b.grad, "d.pool_projection.weight": pproj.grad,
+    })
+
+
 def main():
     conv("conv_k3_s1_p1", 11, 2, 3, 8, 8, 5, 3, 1, 1, True)
     conv("conv_k3_s2_p1", 12, 2, 4, 7, 9, 6, 3, 2, 1, True)
@@ -96,6 +131,7 @@ def main():
     pool("maxpool_k2_s2_odd", 22, 2, 2, 9, 7, 2, 2)
     pool("maxpool_k3_s2", 23, 1, 3, 9, 9, 3, 2)
     tower("conv_tower", 31)
+    tower_max("conv_tower_max", 32)
 
 
 if __name__ == "__main__":

@@ -215,6 +215,13 @@ public static class ClipCheckpoint
             Whole("vision_model.post_layernorm.weight", conv.PostNorm.Weight, conv.Projection.InFeatures);
             Whole("vision_model.post_layernorm.bias", conv.PostNorm.Bias, conv.Projection.InFeatures);
             Whole("visual_projection.weight", conv.Projection.Weight, cfg.ProjectionDim, conv.Projection.InFeatures);
+            if (conv.PoolProjection is { } pooled)
+            {
+                Whole("vision_model.pool_layernorm.weight", conv.PoolNorm!.Weight, pooled.InFeatures);
+                Whole("vision_model.pool_layernorm.bias", conv.PoolNorm.Bias, pooled.InFeatures);
+                Whole("vision_model.pool_projection.weight", pooled.Weight, cfg.ProjectionDim, pooled.InFeatures);
+            }
+
             Whole("text_projection.weight", t.Projection.Weight, cfg.ProjectionDim, ct);
             list.Add(new ClipBinding("logit_scale", [], model.LogitScale, 0));
             return list;

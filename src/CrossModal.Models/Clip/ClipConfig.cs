@@ -114,6 +114,17 @@ public sealed class ClipVisionConfig
     /// <value><c>"16 16 M 32 32 M 32 M"</c>: three stages to a 4×4 map at S = 32.</value>
     public string ConvLayers { get; set; } = "16 16 M 32 32 M 32 M";
 
+    /// <summary>
+    /// Whether a <see cref="ClipVisionTower.Convolutional"/> tower adds a position-free branch to its flattened one
+    /// (<c>conv_global_max_pool</c>): the last feature map max-pooled over every position, normalised by
+    /// <c>pool_layernorm</c> and projected by <c>pool_projection</c>, summed with the flattened branch's projection. The
+    /// flattened branch must learn what an object is separately for every position of the map; the pooled branch
+    /// shares it across positions, so what (shape) is learned from every example while where (relations) still comes
+    /// from the flattened map.
+    /// </summary>
+    /// <value>false.</value>
+    public bool ConvGlobalMaxPool { get; set; }
+
     /// <summary>Patches per side, S / p.</summary>
     public int Grid => ImageSize / PatchSize;
 
@@ -272,6 +283,7 @@ public sealed class ClipConfig
             v.LayerNormEpsilon = (float)Double(vision, "layer_norm_eps", v.LayerNormEpsilon);
             v.Tower = ParseTower(vision, v.Tower);
             v.ConvLayers = String(vision, "conv_layers", v.ConvLayers);
+            v.ConvGlobalMaxPool = Bool(vision, "conv_global_max_pool", v.ConvGlobalMaxPool);
             var channels = Int(vision, "num_channels", 3);
             if (channels != 3)
             {
@@ -340,6 +352,10 @@ public sealed class ClipConfig
             var vision = root["vision_config"]!.AsObject();
             vision["tower"] = "conv";
             vision["conv_layers"] = Vision.ConvLayers;
+            if (Vision.ConvGlobalMaxPool)
+            {
+                vision["conv_global_max_pool"] = true;
+            }
         }
 
         var json = root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
@@ -402,6 +418,22 @@ public sealed class ClipConfig
         throw new InvalidOperationException($"'{key}' must be a number but is {node.ToJsonString()}.");
     }
 
+    private static bool Bool(JsonObject obj, string key, bool fallback)
+    {
+        var node = obj[key];
+        if (node is null)
+        {
+            return fallback;
+        }
+
+        if (node is JsonValue value && value.TryGetValue<bool>(out var b))
+        {
+            return b;
+        }
+
+        throw new InvalidOperationException($"'{key}' must be true or false but is {node.ToJsonString()}.");
+    }
+
     private static string String(JsonObject obj, string key, string fallback)
     {
         var node = obj[key];
@@ -457,5 +489,5 @@ public sealed class ClipConfig
     /// <summary>A short description, e.g. for logs: <c>ViT 12×768 p32 @224, text 12×512, D 512</c> or <c>conv [16 16 M 32 M] @32, …</c>.</summary>
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"{(Vision.Tower == ClipVisionTower.Convolutional ? $"conv [{Vision.ConvLayers}]" : $"ViT {Vision.Layers}×{Vision.Width} p{Vision.PatchSize}")} @{Vision.ImageSize}, text {Text.Layers}×{Text.Width} ctx {Text.Context}, D {ProjectionDim}");
+        $"{(Vision.Tower == ClipVisionTower.Convolutional ? $"conv [{Vision.ConvLayers}]{(Vision.ConvGlobalMaxPool ? " + max" : string.Empty)}" : $"ViT {Vision.Layers}×{Vision.Width} p{Vision.PatchSize}")} @{Vision.ImageSize}, text {Text.Layers}×{Text.Width} ctx {Text.Context}, D {ProjectionDim}");
 }

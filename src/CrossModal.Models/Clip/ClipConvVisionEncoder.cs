@@ -34,6 +34,12 @@ public sealed class ClipConvVisionEncoder : ClipImageTower
     private Tensor? _flat;
     private Tensor? _dFlatSource;
     private Tensor? _dFlat;
+    private Tensor? _pooledSource;
+    private Tensor? _pooledFlat;
+    private Tensor? _dPooledSource;
+    private Tensor? _dPooled;
+    private Tensor? _features;
+    private Tensor? _dMap;
 
     /// <summary>Creates the tower; initialise or load its parameters next.</summary>
     /// <param name="backend">The compute backend.</param>
@@ -80,6 +86,13 @@ public sealed class ClipConvVisionEncoder : ClipImageTower
         PostNorm = AddModule("post_layernorm", new LayerNorm(backend, channels * side * side, config.LayerNormEpsilon));
         Projection = AddModule("visual_projection", new Linear(backend, channels * side * side, projectionDim, bias: false));
         Projection.Weight.InitStandardDeviation = 1f / MathF.Sqrt(channels * side * side);
+        if (config.ConvGlobalMaxPool)
+        {
+            GlobalPool = new MaxPool2d(backend, side);
+            PoolNorm = AddModule("pool_layernorm", new LayerNorm(backend, channels, config.LayerNormEpsilon));
+            PoolProjection = AddModule("pool_projection", new Linear(backend, channels, projectionDim, bias: false));
+            PoolProjection.Weight.InitStandardDeviation = 1f / MathF.Sqrt(channels);
+        }
     }
 
     /// <summary>The shape it was built with.</summary>
@@ -99,6 +112,15 @@ public sealed class ClipConvVisionEncoder : ClipImageTower
 
     /// <summary>(D, C_L·s²) flattened feature map → D, no bias.</summary>
     public Linear Projection { get; }
+
+    /// <summary>The s×s max pooling of the position-free branch, or null without it (<see cref="ClipVisionConfig.ConvGlobalMaxPool"/>).</summary>
+    public MaxPool2d? GlobalPool { get; }
+
+    /// <summary>LayerNorm over the pooled channels, or null.</summary>
+    public LayerNorm? PoolNorm { get; }
+
+    /// <summary>(D, C_L) pooled channels → D, no bias, or null.</summary>
+    public Linear? PoolProjection { get; }
 
     /// <inheritdoc />
     public override int PixelsPerImage => 3 * _config.ImageSize * _config.ImageSize;
@@ -133,7 +155,23 @@ public sealed class ClipConvVisionEncoder : ClipImageTower
             _flat = x.Reshape(batch, FinalChannels * FinalSide * FinalSide);
         }
 
-        return Projection.Forward(PostNorm.Forward(_flat!));
+        var projected = Projection.Forward(PostNorm.Forward(_flat!));
+        if (GlobalPool is null)
+        {
+            return projected;
+        }
+
+        var pooled = GlobalPool.Forward(x);
+        if (!ReferenceEquals(_pooledSource, pooled))
+        {
+            _pooledSource = pooled;
+            _pooledFlat = pooled.Reshape(batch, FinalChannels);
+        }
+
+        var pooledProjected = PoolProjection!.Forward(PoolNorm!.Forward(_pooledFlat!));
+        _features = Buffer(_features, projected.Shape);
+        Backend.Add(_features, projected, pooledProjected);
+        return _features;
     }
 
     /// <inheritdoc />
@@ -149,6 +187,21 @@ public sealed class ClipConvVisionEncoder : ClipImageTower
         }
 
         var d = _dFlat!;
+        if (GlobalPool is not null)
+        {
+            var dPooled = PoolNorm!.Backward(PoolProjection!.Backward(dFeatures));
+            if (!ReferenceEquals(_dPooledSource, dPooled))
+            {
+                _dPooledSource = dPooled;
+                _dPooled = dPooled.Reshape(_pooledSource!.Shape.ToArray());
+            }
+
+            var dMap = GlobalPool.Backward(_dPooled!);
+            _dMap = Buffer(_dMap, d.Shape);
+            Backend.Add(_dMap, d, dMap);
+            d = _dMap;
+        }
+
         for (var i = _stages.Length - 1; i >= 0; i--)
         {
             if (_stages[i] is Conv2d conv)

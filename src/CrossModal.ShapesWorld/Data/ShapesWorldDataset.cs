@@ -1,5 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using CrossModal.Abstractions;
 using CrossModal.ShapesWorld.Language;
 using CrossModal.ShapesWorld.Rendering;
 using CrossModal.ShapesWorld.World;
@@ -19,8 +22,15 @@ public sealed class ShapesWorldDataset
     private const ulong CaptionStream = 0x43415054UL;
     private const ulong SplitStream = 0x53504C4954UL;
 
-    private ShapesWorldDataset(ShapesWorldOptions options, ShapesRenderer renderer, ShapesWorldSplit[] splits)
+    private const ulong VariantStream = 0x56415249414EUL;
+
+    private readonly ulong _splitSeed;
+    private readonly double[] _cumulative;
+
+    private ShapesWorldDataset(ShapesWorldOptions options, ShapesRenderer renderer, ShapesWorldSplit[] splits, ulong splitSeed, double[] cumulative)
     {
+        _splitSeed = splitSeed;
+        _cumulative = cumulative;
         Options = options;
         Renderer = renderer;
         Web = splits[0];
@@ -142,7 +152,63 @@ public sealed class ShapesWorldDataset
             splits[i] = new ShapesWorldSplit(names[i], hasImages: i != 1, items[i], renderer);
         }
 
-        return new ShapesWorldDataset(options, renderer, splits);
+        return new ShapesWorldDataset(options, renderer, splits, splitSeed, cumulative);
+    }
+
+    /// <summary>
+    /// The web pairs in groups of hard negatives, for contrastive training with
+    /// <c>ClipContrastiveTrainerOptions.GroupSize</c> = <paramref name="groupSize"/>: each web pair is followed by
+    /// <paramref name="groupSize"/> − 1 minimal-pair variants of its scene (<see cref="SceneVariants.HardNegativeGroup"/>:
+    /// mirrored, shapes redrawn, colours redrawn), each photographed and captioned afresh from seeds derived from the
+    /// pair's. Only variants that the dataset's scene hash assigns to the web split are used, so no variant can be a
+    /// scene of another split (the validation and test scenes stay unseen); the share of admissible variants is the web
+    /// split's share of all requested items. A web pair with too few admissible variants
+    /// is left out with its group.
+    /// </summary>
+    /// <param name="groupSize">Pairs per group, at least 1 (1: the web pairs as they are).</param>
+    /// <returns>The grouped pairs; photos rendered in parallel (the result does not depend on the thread count).</returns>
+    public ShapesWorldPairs WebHardNegativeGroups(int groupSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(groupSize, 1);
+        var examples = Web.Examples;
+        var groups = new IReadOnlyList<Scene>?[examples.Count];
+        const int webBucket = 0;
+        Parallel.For(0, examples.Count, i =>
+        {
+            var random = new WorldRandom(WorldRandom.Derive(examples[i].RenderSeed, VariantStream));
+            var group = SceneVariants.HardNegativeGroup(examples[i].Scene, groupSize, random,
+                d => Bucket(_splitSeed, d.Key, _cumulative) == webBucket);
+            groups[i] = group.Count == groupSize ? group : null;
+        });
+
+        var kept = groups.Count(g => g is not null);
+        var photos = new ImageData[kept * groupSize];
+        var captions = new string[kept * groupSize];
+        var at = new int[examples.Count];
+        for (int i = 0, next = 0; i < examples.Count; i++)
+        {
+            at[i] = groups[i] is null ? -1 : next++ * groupSize;
+        }
+
+        Parallel.For(0, examples.Count, i =>
+        {
+            if (groups[i] is not { } group)
+            {
+                return;
+            }
+
+            var example = examples[i];
+            photos[at[i]] = Renderer.Render(example.Scene, RenderStyle.Photo, example.RenderSeed);
+            captions[at[i]] = example.Caption;
+            for (var v = 1; v < groupSize; v++)
+            {
+                var seed = WorldRandom.Derive(example.RenderSeed, VariantStream + (ulong)v);
+                photos[at[i] + v] = Renderer.Render(group[v], RenderStyle.Photo, WorldRandom.Derive(seed, PhotoStream));
+                captions[at[i] + v] = CaptionGrammar.Sample(group[v].Description, new WorldRandom(WorldRandom.Derive(seed, CaptionStream)));
+            }
+        });
+
+        return new ShapesWorldPairs(photos, captions, groupSize, examples.Count - kept);
     }
 
     // The split of a scene: a seeded 64-bit FNV-1a hash of its key, mixed and mapped to [0, 1), against the

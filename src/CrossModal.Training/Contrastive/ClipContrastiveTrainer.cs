@@ -93,6 +93,12 @@ public sealed class ClipContrastiveTrainer
         }
 
         var options = Options;
+        var group = options.GroupSize;
+        if (images.Count % group != 0)
+        {
+            throw new ArgumentException($"{images.Count} pairs do not split into groups of {group} (GroupSize).", nameof(images));
+        }
+
         var batch = Math.Min(options.BatchSize, images.Count);
         if (batch < 2)
         {
@@ -123,7 +129,7 @@ public sealed class ClipContrastiveTrainer
         var pixels = new float[batch * per];
         var tokens = new int[batch * context];
         var perEpoch = images.Count / batch;
-        var order = new int[images.Count];
+        var order = new int[images.Count / group];
         var orderEpoch = -1;
         model.Train();
         var clock = Stopwatch.StartNew();
@@ -147,7 +153,7 @@ public sealed class ClipContrastiveTrainer
             var first = (step % perEpoch) * batch;
             for (var b = 0; b < batch; b++)
             {
-                var index = order[first + b];
+                var index = order[(first + b) / group] * group + (first + b) % group;
                 var image = images[index] ?? throw new ArgumentException($"Image {index} is null.", nameof(images));
                 var text = texts[index] ?? throw new ArgumentException($"Text {index} is null.", nameof(texts));
                 model.Preprocessor.Preprocess(image, pixels.AsSpan(b * per, per));
@@ -191,7 +197,7 @@ public sealed class ClipContrastiveTrainer
         };
     }
 
-    /// <summary>Fills <paramref name="order"/> with epoch <paramref name="epoch"/>'s permutation of the pairs (Fisher–Yates from a seed
+    /// <summary>Fills <paramref name="order"/> with epoch <paramref name="epoch"/>'s permutation of the pair groups (Fisher–Yates from a seed
     /// of (seed, epoch)), so any step's batch is known without replaying earlier epochs.</summary>
     private static void Permutation(int[] order, int seed, int epoch)
     {
@@ -245,6 +251,7 @@ public sealed class ClipContrastiveTrainer
         ["batch"] = batch.ToString(CultureInfo.InvariantCulture),
         ["pairs"] = pairs.ToString(CultureInfo.InvariantCulture),
         ["seed"] = Options.Seed.ToString(CultureInfo.InvariantCulture),
+        ["group"] = Options.GroupSize.ToString(CultureInfo.InvariantCulture),
         ["model"] = Model.Config.ToString(),
     };
 
@@ -258,11 +265,13 @@ public sealed class ClipContrastiveTrainer
         }
 
         var expected = Metadata(0, 0, pairs, batch);
-        foreach (var key in new[] { "steps", "batch", "pairs", "seed", "model" })
+        foreach (var key in new[] { "steps", "batch", "pairs", "seed", "group", "model" })
         {
-            if (metadata.GetValueOrDefault(key) != expected[key])
+            // Checkpoints from before pair groups existed have no "group": they trained with groups of one.
+            var recordedValue = metadata.GetValueOrDefault(key) ?? (key == "group" ? "1" : null);
+            if (recordedValue != expected[key])
             {
-                throw new InvalidDataException($"{path}: written by a different run: '{key}' is '{metadata.GetValueOrDefault(key)}' but this run has '{expected[key]}'.");
+                throw new InvalidDataException($"{path}: written by a different run: '{key}' is '{recordedValue}' but this run has '{expected[key]}'.");
             }
         }
 

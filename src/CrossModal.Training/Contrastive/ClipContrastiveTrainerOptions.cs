@@ -44,6 +44,13 @@ public sealed class ClipContrastiveTrainerOptions
     /// <value>0.</value>
     public int Seed { get; set; }
 
+    /// <summary>Pairs come in consecutive groups of this many (pairs 0 … g − 1, g … 2g − 1, …) that always share a
+    /// batch: the epoch's permutation shuffles whole groups. Groups of a pair and its hard negatives (the same scene
+    /// changed in one property) make the batch's only cue the changed property. The batch size and the number of
+    /// pairs must be multiples of it.</summary>
+    /// <value>1 (every pair on its own).</value>
+    public int GroupSize { get; set; } = 1;
+
     /// <summary>Where to write the training checkpoint (model, optimiser moments, step; safetensors, written
     /// atomically), or null for none.</summary>
     public string? CheckpointPath { get; set; }
@@ -63,6 +70,12 @@ public sealed class ClipContrastiveTrainerOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Steps, nameof(Steps));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 2, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfNegative(CheckpointEverySteps, nameof(CheckpointEverySteps));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(GroupSize, nameof(GroupSize));
+        if (BatchSize % GroupSize != 0)
+        {
+            throw new ArgumentException($"BatchSize {BatchSize} must be a multiple of GroupSize {GroupSize}.", nameof(BatchSize));
+        }
+
         if (!(LearningRate > 0f) || !float.IsFinite(LearningRate))
         {
             throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "Expected a positive learning rate.");

@@ -22,18 +22,20 @@ public sealed class ClipConvTowerTests : IDisposable
         }
     }
 
-    private static ClipConfig TinyConvConfig() => new()
+    private static ClipConfig TinyConvConfig(bool globalMaxPool = false) => new()
     {
         ProjectionDim = 5,
         Text = new ClipTextConfig { VocabularySize = 64, Width = 16, MlpHidden = 32, Heads = 2, Layers = 1, Context = 8 },
-        Vision = new ClipVisionConfig { Tower = ClipVisionTower.Convolutional, ConvLayers = "4 M 6 M", ImageSize = 8 },
+        Vision = new ClipVisionConfig { Tower = ClipVisionTower.Convolutional, ConvLayers = "4 M 6 M", ImageSize = 8, ConvGlobalMaxPool = globalMaxPool },
     };
 
-    [Fact]
-    public void Tower_features_and_every_gradient_match_pytorch()
+    [Theory]
+    [InlineData("conv_tower", false, 7)]
+    [InlineData("conv_tower_max", true, 10)]
+    public void Tower_features_and_every_gradient_match_pytorch(string fixture, bool globalMaxPool, int parameters)
     {
-        var f = SafeTensorsFile.Read(Path.Combine(RepositoryPaths.Root, "tests", "reference", "fixtures", "nn", "conv_tower.safetensors")).Tensors;
-        var model = new ClipModel(CpuBackend.Default, TinyConvConfig());
+        var f = SafeTensorsFile.Read(Path.Combine(RepositoryPaths.Root, "tests", "reference", "fixtures", "nn", fixture + ".safetensors")).Tensors;
+        var model = new ClipModel(CpuBackend.Default, TinyConvConfig(globalMaxPool));
         var tower = Assert.IsType<ClipConvVisionEncoder>(model.Vision);
         var named = new Dictionary<string, CrossModal.Tensors.Nn.Parameter>();
         foreach (var pair in tower.NamedParameters())
@@ -42,23 +44,29 @@ public sealed class ClipConvTowerTests : IDisposable
             pair.Value.Value.CopyFrom(f[pair.Key].Data);
         }
 
-        Assert.Equal(7, named.Count);
-        var features = tower.Forward(f["pixels"].Data, 3);
-        Close(f["out"].Data, features.ToArray(), 1e-5, "out");
-        var dout = CpuBackend.Default.Allocate(3, 5);
-        dout.CopyFrom(f["dout"].Data);
-        tower.ZeroGrad();
-        tower.Backward(dout);
-        foreach (var (name, p) in named)
+        Assert.Equal(parameters, named.Count);
+        for (var pass = 0; pass < 2; pass++)
         {
-            Close(f["d." + name].Data, p.Gradient.ToArray(), 1e-4, "d." + name);
+            // Twice: the second pass runs on the tower's reused buffers and must give the same numbers.
+            var features = tower.Forward(f["pixels"].Data, 3);
+            Close(f["out"].Data, features.ToArray(), 1e-5, "out");
+            var dout = CpuBackend.Default.Allocate(3, 5);
+            dout.CopyFrom(f["dout"].Data);
+            tower.ZeroGrad();
+            tower.Backward(dout);
+            foreach (var (name, p) in named)
+            {
+                Close(f["d." + name].Data, p.Gradient.ToArray(), 1e-4, "d." + name);
+            }
         }
     }
 
-    [Fact]
-    public void Saved_conv_clip_is_a_checkpoint_folder_that_loads_back_identically()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Saved_conv_clip_is_a_checkpoint_folder_that_loads_back_identically(bool globalMaxPool)
     {
-        var model = new ClipModel(CpuBackend.Default, TinyConvConfig());
+        var model = new ClipModel(CpuBackend.Default, TinyConvConfig(globalMaxPool));
         model.ResetParameters(3);
         var pixels = new float[2 * model.Vision.PixelsPerImage];
         var rng = new Random(1);
@@ -75,9 +83,11 @@ public sealed class ClipConvTowerTests : IDisposable
         var names = SafeTensorsFile.Read(Path.Combine(_folder, ClipCheckpoint.WeightsFileName)).Tensors.Keys;
         Assert.Contains("vision_model.layers.1.weight", names);
         Assert.Contains("visual_projection.weight", names);
+        Assert.Equal(globalMaxPool, json.Contains("\"conv_global_max_pool\": true", StringComparison.Ordinal));
+        Assert.Equal(globalMaxPool, System.Linq.Enumerable.Contains(names, "vision_model.pool_projection.weight"));
 
         var again = ClipModel.Load(_folder);
-        Assert.IsType<ClipConvVisionEncoder>(again.Vision);
+        Assert.Equal(globalMaxPool, Assert.IsType<ClipConvVisionEncoder>(again.Vision).GlobalPool is not null);
         Assert.Equal(before.Array, again.EncodePixels(pixels, 2).Array);
     }
 

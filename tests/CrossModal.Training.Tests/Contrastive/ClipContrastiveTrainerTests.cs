@@ -140,15 +140,50 @@ public sealed class ClipContrastiveTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Pair_groups_always_share_a_batch_and_whole_groups_are_shuffled_between_epochs()
+    {
+        var (images, _) = Pairs(24);
+        var texts = Enumerable.Range(0, 24).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var seen = new List<int>();
+        var trainer = new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional),
+            new ClipContrastiveTrainerOptions { Steps = 6, BatchSize = 8, GroupSize = 4, Seed = 2 });
+        trainer.Train(images, texts, (text, destination) =>
+        {
+            var index = int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+            seen.Add(index);
+            Tokens((1 + index % 4).ToString(System.Globalization.CultureInfo.InvariantCulture), destination);
+        });
+
+        Assert.Equal(48, seen.Count);
+        for (var g = 0; g < 12; g++)
+        {
+            // Each run of four starts a group and holds it in order: pairs 4k … 4k + 3.
+            var group = seen.GetRange(4 * g, 4);
+            Assert.Equal(0, group[0] % 4);
+            Assert.Equal(Enumerable.Range(group[0], 4), group);
+        }
+
+        // Every epoch (three steps of two groups) visits every pair once, in a shuffled order of groups.
+        Assert.Equal(Enumerable.Range(0, 24), seen.Take(24).Order());
+        Assert.Equal(Enumerable.Range(0, 24), seen.Skip(24).Order());
+        Assert.NotEqual(seen.Take(24), seen.Skip(24));
+    }
+
+    [Fact]
     public void Invalid_options_are_rejected_naming_the_option()
     {
         Assert.Equal("BatchSize", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { BatchSize = 1 }.Validate()).ParamName);
         Assert.Equal("LearningRate", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { LearningRate = float.NaN }.Validate()).ParamName);
         Assert.Equal("FixedLogitScale", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { FixedLogitScale = 0 }.Validate()).ParamName);
         Assert.Equal("Resume", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { Resume = true }.Validate()).ParamName);
+        Assert.Equal("GroupSize", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { GroupSize = 0 }.Validate()).ParamName);
+        Assert.Equal("BatchSize", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { BatchSize = 10, GroupSize = 4 }.Validate()).ParamName);
         var (images, texts) = Pairs(4);
         var trainer = new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional), new());
         Assert.Equal("texts", Assert.Throws<ArgumentException>(() => trainer.Train(images, texts[..3], Tokens)).ParamName);
+        var grouped = new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional), new() { BatchSize = 4, GroupSize = 4 });
+        var odd = Pairs(6);
+        Assert.Contains("GroupSize", Assert.Throws<ArgumentException>(() => grouped.Train(odd.Images, odd.Texts, Tokens)).Message, StringComparison.Ordinal);
     }
 
     private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>

@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+
+namespace CrossModal.ShapesWorld.World;
+
+/// <summary>
+/// Minimal-pair variants of a placed scene: the same layout with one property of the scene changed. Put in one
+/// contrastive batch with the scene they come from, they are <em>hard negatives</em>: the only way to tell the pairs
+/// apart is the changed property. Contrastive learners read what is cheapest first; in ShapesWorld colour, size, the
+/// object count and the layout already tell almost every random pair from every other, so a CLIP trained on random
+/// batches alone learns shape late and the spatial relations hardly at all. Hard negatives of this kind are the
+/// remedy of NegCLIP (Yuksekgonul et al., ICLR 2023) for CLIP's bag-of-words behaviour on relations and attributes.
+/// </summary>
+public static class SceneVariants
+{
+    /// <summary>The same scene with every object's shape redrawn to a different shape (colours, sizes and positions
+    /// kept), the objects staying pairwise different.</summary>
+    /// <param name="scene">The scene.</param>
+    /// <param name="random">The generator; the variant is a pure function of its state.</param>
+    /// <returns>A scene whose description differs from <paramref name="scene"/>'s in every object's shape.</returns>
+    public static Scene WithShapesRedrawn(Scene scene, WorldRandom random) =>
+        Redrawn(scene, random, static (o, r) => o with { Shape = Other(WorldVocabulary.Shapes, o.Shape, r) });
+
+    /// <summary>The same scene with every object's colour redrawn to a different colour (shapes, sizes and positions
+    /// kept), the objects staying pairwise different.</summary>
+    /// <param name="scene">The scene.</param>
+    /// <param name="random">The generator; the variant is a pure function of its state.</param>
+    /// <returns>A scene whose description differs from <paramref name="scene"/>'s in every object's colour.</returns>
+    public static Scene WithColorsRedrawn(Scene scene, WorldRandom random) =>
+        Redrawn(scene, random, static (o, r) => o with { Color = Other(WorldVocabulary.Colors, o.Color, r) });
+
+    private static Scene Redrawn(Scene scene, WorldRandom random, Func<ObjectDescription, WorldRandom, ObjectDescription> change)
+    {
+        ArgumentNullException.ThrowIfNull(scene);
+        ArgumentNullException.ThrowIfNull(random);
+        var placements = scene.Placements;
+        var redrawn = new PlacedObject[placements.Count];
+        while (true)
+        {
+            for (var i = 0; i < redrawn.Length; i++)
+            {
+                redrawn[i] = placements[i] with { Object = change(placements[i].Object, random) };
+            }
+
+            if (redrawn.Select(p => p.Object).Distinct().Count() == redrawn.Length)
+            {
+                break;
+            }
+        }
+
+        return new Scene(new SceneDescription(redrawn.Select(p => p.Object), scene.Description.Relations), redrawn);
+    }
+
+    // One of the other values, uniformly: draw among n − 1 and skip the current value's index.
+    private static T Other<T>(T[] values, T current, WorldRandom random)
+    {
+        var pick = random.Next(values.Length - 1);
+        var index = Array.IndexOf(values, current);
+        return values[pick >= index ? pick + 1 : pick];
+    }
+
+    /// <summary>The scene mirrored left to right: every object keeps what it is, x becomes 1 − x, and every stated
+    /// relation is read again from the mirrored positions (left of ↔ right of; above and below stay).</summary>
+    /// <param name="scene">The scene.</param>
+    /// <returns>The mirrored scene; its description equals <paramref name="scene"/>'s when no relation is horizontal.</returns>
+    public static Scene Mirrored(Scene scene)
+    {
+        ArgumentNullException.ThrowIfNull(scene);
+        var mirrored = scene.Placements.Select(p => p with { X = 1f - p.X }).ToArray();
+        var relations = scene.Description.Relations
+            .Select(r => r with { Relation = SceneLayout.Relate(mirrored[r.Subject], mirrored[r.Landmark]) });
+        return new Scene(new SceneDescription(scene.Description.Objects, relations), mirrored);
+    }
+
+    /// <summary>A scene and up to <paramref name="size"/> − 1 hard negatives of it, all different as descriptions and
+    /// all admitted by <paramref name="admit"/>: first the mirrored scene when a relation is horizontal (a relation-only
+    /// difference), then scenes with their shapes redrawn (a shape-only difference), and when those run out (a single
+    /// object has only six other shapes) scenes with their colours redrawn.</summary>
+    /// <param name="scene">The scene, first in the result.</param>
+    /// <param name="size">Scenes wanted in the group, at least 1.</param>
+    /// <param name="random">The generator.</param>
+    /// <param name="admit">Which variant descriptions may be used (a dataset admits only scenes of the split being
+    /// built, so splits stay disjoint by scene), or null for all.</param>
+    /// <returns>At most <paramref name="size"/> scenes with pairwise different descriptions; fewer when not enough
+    /// admissible variants were found in 64 draws of each kind.</returns>
+    public static IReadOnlyList<Scene> HardNegativeGroup(Scene scene, int size, WorldRandom random, Func<SceneDescription, bool>? admit = null)
+    {
+        ArgumentNullException.ThrowIfNull(scene);
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        const int drawsPerKind = 64;
+        var group = new List<Scene>(size) { scene };
+        var keys = new HashSet<string>(StringComparer.Ordinal) { scene.Description.Key };
+        void TryAdd(Scene variant)
+        {
+            if (group.Count < size && (admit is null || admit(variant.Description)) && keys.Add(variant.Description.Key))
+            {
+                group.Add(variant);
+            }
+        }
+
+        TryAdd(Mirrored(scene));
+        for (var i = 0; i < drawsPerKind && group.Count < size; i++)
+        {
+            TryAdd(WithShapesRedrawn(scene, random));
+        }
+
+        for (var i = 0; i < drawsPerKind && group.Count < size; i++)
+        {
+            TryAdd(WithColorsRedrawn(scene, random));
+        }
+
+        return group;
+    }
+}

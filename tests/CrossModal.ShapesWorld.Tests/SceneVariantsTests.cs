@@ -1,0 +1,127 @@
+using System.Collections.Generic;
+using System.Linq;
+using CrossModal.ShapesWorld.Data;
+using CrossModal.ShapesWorld.Language;
+using CrossModal.ShapesWorld.World;
+using Xunit;
+
+namespace CrossModal.ShapesWorld.Tests;
+
+public class SceneVariantsTests
+{
+    private static IEnumerable<Scene> Scenes(int count)
+    {
+        var generator = new SceneGenerator();
+        return Enumerable.Range(0, count).Select(i => generator.Next(new WorldRandom((ulong)(100 + i))));
+    }
+
+    [Fact]
+    public void Redrawn_shapes_change_every_shape_and_nothing_else()
+    {
+        var random = new WorldRandom(1);
+        foreach (var scene in Scenes(200))
+        {
+            var variant = SceneVariants.WithShapesRedrawn(scene, random);
+            Assert.Equal(scene.Placements.Count, variant.Placements.Count);
+            for (var i = 0; i < scene.Placements.Count; i++)
+            {
+                var (a, b) = (scene.Placements[i], variant.Placements[i]);
+                Assert.NotEqual(a.Object.Shape, b.Object.Shape);
+                Assert.Equal((a.Object.Color, a.Object.Size, a.X, a.Y, a.Radius), (b.Object.Color, b.Object.Size, b.X, b.Y, b.Radius));
+            }
+
+            Assert.Equal(scene.Description.Relations, variant.Description.Relations);
+            Assert.Equal(variant.Description.Objects.Count, variant.Description.Objects.Distinct().Count());
+        }
+    }
+
+    [Fact]
+    public void Redrawn_colours_change_every_colour_and_nothing_else()
+    {
+        var random = new WorldRandom(2);
+        foreach (var scene in Scenes(200))
+        {
+            var variant = SceneVariants.WithColorsRedrawn(scene, random);
+            for (var i = 0; i < scene.Placements.Count; i++)
+            {
+                Assert.NotEqual(scene.Placements[i].Object.Color, variant.Placements[i].Object.Color);
+                Assert.Equal(scene.Placements[i].Object.Shape, variant.Placements[i].Object.Shape);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_mirrored_scene_swaps_left_and_right_and_keeps_above_and_below()
+    {
+        var horizontal = 0;
+        foreach (var scene in Scenes(200))
+        {
+            var mirrored = SceneVariants.Mirrored(scene);
+            Assert.Equal(scene.Description.Objects, mirrored.Description.Objects);
+            for (var r = 0; r < scene.Description.Relations.Count; r++)
+            {
+                var before = scene.Description.Relations[r].Relation;
+                var after = mirrored.Description.Relations[r].Relation;
+                var expected = before is SpatialRelation.LeftOf or SpatialRelation.RightOf ? WorldVocabulary.Converse(before) : before;
+                horizontal += expected != before ? 1 : 0;
+                Assert.Equal(expected, after);
+            }
+
+            // The mirrored caption parses back to the mirrored scene: the variant is a valid scene of the world.
+            var caption = CaptionGrammar.Sample(mirrored.Description, new WorldRandom(3));
+            Assert.Equal(mirrored.Description, CaptionParser.Parse(caption).ToSceneDescription());
+        }
+
+        Assert.True(horizontal > 50, $"only {horizontal} horizontal relations in 200 scenes");
+    }
+
+    [Fact]
+    public void A_hard_negative_group_holds_different_admitted_scenes_mirror_first()
+    {
+        var random = new WorldRandom(4);
+        foreach (var scene in Scenes(100))
+        {
+            var group = SceneVariants.HardNegativeGroup(scene, 4, random);
+            Assert.Equal(4, group.Count);
+            Assert.Same(scene, group[0]);
+            Assert.Equal(4, group.Select(s => s.Description.Key).Distinct().Count());
+            if (scene.Description.Relations.Any(r => r.Relation is SpatialRelation.LeftOf or SpatialRelation.RightOf))
+            {
+                Assert.Equal(SceneVariants.Mirrored(scene).Description.Key, group[1].Description.Key);
+            }
+        }
+
+        // An admission rule that refuses every variant leaves the scene alone.
+        Assert.Single(SceneVariants.HardNegativeGroup(Scenes(1).First(), 4, random, _ => false));
+    }
+
+    [Fact]
+    public void The_web_hard_negative_groups_are_deterministic_captioned_and_never_another_splits_scene()
+    {
+        var options = ShapesWorldOptions.Quick();
+        options.WebPairs = 4_000; // the quick experiment's web share: most variants are admissible
+        var world = ShapesWorldDataset.Generate(options);
+        var pairs = world.WebHardNegativeGroups(4);
+        Assert.Equal(4, pairs.GroupSize);
+        Assert.Equal(4 * (4_000 - pairs.LeftOut), pairs.Photos.Count);
+        Assert.InRange(pairs.LeftOut, 0, 40);
+        var others = world.Splits.Where(s => s != world.Web).SelectMany(s => s.Scenes).Select(d => d.Key).ToHashSet();
+        for (var g = 0; g < pairs.Photos.Count / 4; g++)
+        {
+            var keys = new HashSet<string>();
+            for (var v = 0; v < 4; v++)
+            {
+                var scene = CaptionParser.Parse(pairs.Captions[4 * g + v]).ToSceneDescription();
+                Assert.NotNull(scene);
+                Assert.DoesNotContain(scene.Key, others);
+                Assert.True(keys.Add(scene.Key));
+            }
+        }
+
+        var again = world.WebHardNegativeGroups(4);
+        Assert.Equal(pairs.Captions, again.Captions);
+        Assert.Equal(pairs.Photos[5].Pixels.ToArray(), again.Photos[5].Pixels.ToArray());
+        var ungrouped = world.WebHardNegativeGroups(1);
+        Assert.Equal(world.Web.Captions, ungrouped.Captions);
+    }
+}
