@@ -102,15 +102,20 @@ public static class ShapesExperiment
         var testPhotos = evaluation.RenderPhotos();
         var testReferences = evaluation.References;
         var testScenes = evaluation.Scenes;
-        var tokenizer = WordTokenizer.Build(corpus.Concat(webCaptions));
-        var maxWords = corpus.Concat(webCaptions).Concat(testReferences.SelectMany(r => r)).Max(c => tokenizer.Encode(c).Length);
+        // The CLIP trains on the web pairs, each followed by its hard negatives when ClipHardNegatives > 1.
+        var clipPairs = options.ClipHardNegatives > 1
+            ? world.WebHardNegativeGroups(options.ClipHardNegatives)
+            : new ShapesWorldPairs(webPhotos, webCaptions, 1, 0);
+        var tokenizer = WordTokenizer.Build(corpus.Concat(webCaptions).Concat(clipPairs.Captions));
+        var maxWords = corpus.Concat(clipPairs.Captions).Concat(testReferences.SelectMany(r => r)).Max(c => tokenizer.Encode(c).Length);
         stages["world"] = Lap(clock);
 
         // 2. Connect: contrastive pretraining on the web pairs.
         var clip = ShapesClip.Create(backend, options, tokenizer, maxWords, seed: (int)(options.World.Seed & 0x7FFFFFFF));
         clip.FixedLogitScale = options.ClipLogitScale;
+        clip.GroupSize = clipPairs.GroupSize;
         var initialGap = ModalityGapReport.Compute(clip.EncodeImages(testPhotos), clip.EncodeTexts(evaluation.Captions));
-        var clipLosses = clip.Train(webPhotos, webCaptions, options.ClipSteps, options.ClipBatchSize, options.ClipLearningRate,
+        var clipLosses = clip.Train(clipPairs.Photos, clipPairs.Captions, options.ClipSteps, options.ClipBatchSize, options.ClipLearningRate,
                                     seed: 17, progress);
         stages["clip"] = Lap(clock);
         cancellationToken.ThrowIfCancellationRequested();

@@ -99,6 +99,9 @@ public static class ShapesExperimentJson
             writer.WriteNumber("clip_final_logit_scale", first.Clip.CurrentLogitScale);
             writer.WriteNumber("captioner_workers", o.CaptionerWorkers);
             writer.WriteNumber("clip_batch", o.ClipBatchSize);
+            writer.WriteNumber("clip_hard_negatives", o.ClipHardNegatives);
+            writer.WriteString("clip_conv_layers", o.ClipConvLayers);
+            writer.WriteBoolean("clip_conv_global_max_pool", o.ClipConvGlobalMaxPool);
             writer.WriteNumber("clip_width", o.ClipWidth);
             writer.WriteNumber("clip_layers", o.ClipLayers);
             writer.WriteNumber("embedding_dim", o.EmbeddingDimension);

@@ -31,6 +31,14 @@ public sealed class ShapesExperimentOptions
     /// <value>128.</value>
     public int ClipBatchSize { get; set; } = 128;
 
+    /// <summary>Pairs per hard-negative group of the CLIP's training data: each web pair is followed by
+    /// this many − 1 variants of its scene that differ only in where things are (mirrored) or what they are (shapes or
+    /// colours redrawn), and each group shares a batch (<see cref="ShapesWorldDataset.WebHardNegativeGroups"/>). With
+    /// random batches alone, colour, size and layout already tell the pairs apart, and the CLIP learns shape late.
+    /// 1 trains on the web pairs as they are.</summary>
+    /// <value>4.</value>
+    public int ClipHardNegatives { get; set; } = 4;
+
     /// <summary>Peak learning rate of the CLIP (AdamW, linear warm-up then cosine decay).</summary>
     /// <value>2e-3.</value>
     public float ClipLearningRate { get; set; } = 2e-3f;
@@ -208,6 +216,12 @@ public sealed class ShapesExperimentOptions
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(Seeds, nameof(Seeds));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ClipSteps, nameof(ClipSteps));
         ArgumentOutOfRangeException.ThrowIfLessThan(ClipBatchSize, 2, nameof(ClipBatchSize));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ClipHardNegatives, nameof(ClipHardNegatives));
+        if (ClipBatchSize % ClipHardNegatives != 0)
+        {
+            throw new ArgumentException($"ClipBatchSize {ClipBatchSize} must be a multiple of ClipHardNegatives {ClipHardNegatives} (whole groups per batch).", nameof(ClipBatchSize));
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ClipWidth, nameof(ClipWidth));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ClipLayers, nameof(ClipLayers));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(EmbeddingDimension, nameof(EmbeddingDimension));

@@ -40,6 +40,8 @@ internal static class ShapesExperimentCommand
         command.Options.Add(logitScale);
         command.Options.Add(split);
         command.Options.Add(clipSteps);
+        var clipHardNegatives = new Option<int?>("--clip-hard-negatives") { Description = "Pairs per hard-negative group of the CLIP's training data: a web pair and its variants with shapes or colours redrawn or the scene mirrored, in one batch (default 4; 1: the web pairs alone)." };
+        command.Options.Add(clipHardNegatives);
         command.Options.Add(captionerSteps);
         command.Options.Add(worlds);
         command.Options.Add(gapStudy);
@@ -106,6 +108,7 @@ internal static class ShapesExperimentCommand
             }
 
             options.ClipSteps = Positive(parse.GetValue(clipSteps), "--clip-steps") ?? options.ClipSteps;
+            options.ClipHardNegatives = Positive(parse.GetValue(clipHardNegatives), "--clip-hard-negatives") ?? options.ClipHardNegatives;
             options.CaptionerSteps = Positive(parse.GetValue(captionerSteps), "--captioner-steps") ?? options.CaptionerSteps;
             var directory = parse.GetValue(output)!;
             if (File.Exists(directory))
