@@ -134,8 +134,15 @@ public static class CaptionGenerator
     {
         var v = logits.Length;
         var probabilities = scratch.AsSpan(0, v);
-        TensorPrimitives.Divide(logits, options.Temperature, probabilities);
-        TensorPrimitives.SoftMax(probabilities, probabilities);
+        if (options.Temperature == 1f)
+        {
+            TensorPrimitives.SoftMax(logits, probabilities);
+        }
+        else
+        {
+            TensorPrimitives.Divide(logits, options.Temperature, probabilities);
+            TensorPrimitives.SoftMax(probabilities, probabilities);
+        }
         if ((options.TopK <= 0 || options.TopK >= v) && options.TopP >= 1f)
         {
             // Plain multinomial: every token is a candidate, so the draw needs no ranking (a sort of the vocabulary

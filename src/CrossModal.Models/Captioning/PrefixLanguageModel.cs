@@ -200,7 +200,9 @@ public sealed class PrefixLanguageModel : Module
             }
 
             Backend.EmbeddingForward(_prefixInput, _gather, prefix);
-            Decoder.Step(cache, _prefixInput);
+
+            // Only the last prefix position's prediction (the first caption token) is read.
+            Decoder.Transformer.Step(cache, _prefixInput, logits: j == PrefixLength - 1);
         }
     }
 
