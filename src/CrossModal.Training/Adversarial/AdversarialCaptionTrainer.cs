@@ -499,7 +499,8 @@ public sealed class AdversarialCaptionTrainer
     }
 
     // The discriminator's step packs to one length for the whole run: the longest corpus sentence or sample, plus the
-    // start token, within the context.
+    // start token, within the context. The corpus is scanned once per list instance (a list changed in place after
+    // the first step keeps the length found then; longer sentences are cut to it).
     private void EnsureDiscriminatorTime(IReadOnlyList<int[]> corpus)
     {
         if (ReferenceEquals(corpus, _corpusSeen) && _discriminatorTime > 0)
