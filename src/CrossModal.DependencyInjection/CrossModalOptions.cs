@@ -39,6 +39,9 @@ public sealed class CrossModalOptions
 
     /// <summary>Options of the trainers made by <see cref="CaptionTrainerFactory"/>.</summary>
     public CaptionTrainerOptions Training { get; set; } = new();
+
+    /// <summary>Options of the CgT-GAN adversarial trainers made by <see cref="AdversarialTrainerFactory"/>.</summary>
+    public AdversarialOptions Adversarial { get; set; } = new();
 }
 
 /// <summary>Which compute backend the container creates, and how.</summary>

@@ -98,6 +98,11 @@ internal sealed class CrossModalOptionsValidator : IValidateOptions<CrossModalOp
             errors.Add($"{Root}:Training:{trainingError}");
         }
 
+        foreach (var adversarialError in options.Adversarial?.Check() ?? [])
+        {
+            errors.Add($"{Root}:Adversarial:{adversarialError}");
+        }
+
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

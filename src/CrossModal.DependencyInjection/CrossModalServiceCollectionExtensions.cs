@@ -52,6 +52,7 @@ public static class CrossModalServiceCollectionExtensions
     /// <item><see cref="ICaptioner"/> from <see cref="CrossModalOptions.Captioner"/>, and <see cref="ImageCaptioningService"/>
     /// (image bytes → caption);</item>
     /// <item><see cref="CaptionTrainerFactory"/> with <see cref="CrossModalOptions.Training"/>;</item>
+    /// <item><see cref="AdversarialTrainerFactory"/> (CgT-GAN: discriminator, CLIP rewards, caption embedder, trainer) with <see cref="CrossModalOptions.Adversarial"/>;</item>
     /// <item><see cref="IModalityBridge"/> / <see cref="BridgePipeline"/>: the default pipeline of the returned builder's
     /// stages (none: the C1 identity), and keyed pipelines from <see cref="CrossModalBuilder.AddPipeline"/>.</item>
     /// </list>
@@ -117,6 +118,9 @@ public static class CrossModalServiceCollectionExtensions
         services.TryAddSingleton(provider => new CaptionTrainerFactory(
             provider.GetRequiredService<IComputeBackend>(), provider.GetRequiredService<IOptions<CrossModalOptions>>(),
             provider.GetRequiredService<IModalityBridge>));
+        services.TryAddSingleton(provider => new AdversarialTrainerFactory(
+            provider.GetRequiredService<IComputeBackend>(), provider.GetRequiredService<IOptions<CrossModalOptions>>(),
+            provider.GetRequiredService<ITextEncoder>));
         return new CrossModalBuilder(services, registry, null);
     }
 

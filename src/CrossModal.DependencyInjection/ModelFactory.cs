@@ -60,11 +60,14 @@ internal static class ModelFactory
     }
 
     /// <summary>The first invalid trainer option as "Name: message", or null.</summary>
-    public static string? CheckTraining(CaptionTrainerOptions options)
+    public static string? CheckTraining(CaptionTrainerOptions options) => Check(options.Validate);
+
+    /// <summary>Runs a Validate method; its ArgumentException as "ParamName: message", or null when it passes.</summary>
+    public static string? Check(Action validate)
     {
         try
         {
-            options.Validate();
+            validate();
             return null;
         }
         catch (ArgumentException e)

@@ -108,6 +108,15 @@ public abstract class TensorStorage : IDisposable
     /// <summary>Number of float32 elements.</summary>
     public long Length { get; }
 
+    /// <summary>
+    /// Whole-storage views (offset 0) of the shapes a module's reused buffer last took (see <c>Module.Buffer</c>), so a
+    /// buffer that alternates between a few shapes (a decoding step's rows, then a training batch's) makes each view once.
+    /// </summary>
+    internal Tensor?[]? ShapeViews { get; set; }
+
+    /// <summary>The slot of <see cref="ShapeViews"/> the next new shape replaces.</summary>
+    internal int ShapeViewNext { get; set; }
+
     /// <summary>Releases backend memory (device memory for GPU backends; a no-op for managed memory).</summary>
     public void Dispose()
     {

@@ -112,43 +112,8 @@ internal static class BenchAdversarialCommand
         }
 
         // The captions go to CLIP as token ids (generator id → a CLIP id, then end-of-text), so the stage measures the
-        // text encoder itself, not string decoding and re-tokenising.
-        var clipTokens = 0L;
-        var clipRows = 0L;
-        var clipIds = Array.Empty<int>();
-        EmbeddingMatrix Embed(IReadOnlyList<int[]> captions)
-        {
-            var context = 1;
-            foreach (var c in captions)
-            {
-                context = Math.Max(context, Math.Min(c.Length + 1, clipConfig.Text.Context));
-            }
-
-            var needed = captions.Count * context;
-            if (clipIds.Length < needed)
-            {
-                clipIds = new int[needed];
-            }
-
-            var ids = clipIds.AsSpan(0, needed);
-            ids.Clear();
-            for (var i = 0; i < captions.Count; i++)
-            {
-                var row = ids.Slice(i * context, context);
-                var length = Math.Min(captions[i].Length, context - 1);
-                for (var t = 0; t < length; t++)
-                {
-                    row[t] = 1 + (captions[i][t] % 49000);
-                }
-
-                row[length] = ClipEndOfText;
-                clipTokens += length + 1;
-            }
-
-            clipRows += captions.Count;
-            return clip.EncodeTokens(ids, captions.Count);
-        }
-
+        // text encoder itself, not string decoding and re-tokenising; the embedder writes into the trainer's matrix.
+        var embedder = new ClipIdEmbedder(clip, clipConfig.Text.Context);
         var options = new AdversarialCaptionTrainerOptions
         {
             Steps = 1,
@@ -157,7 +122,7 @@ internal static class BenchAdversarialCommand
             MaxTokens = MaxTokens,
             Schedule = new RewardSchedule { WarmupSteps = 0, RampSteps = 0, Final = 0.5f }, // both rewards on, as after the warm-up
         };
-        var trainer = new AdversarialCaptionTrainer(generator, discriminator, new ClipAggregateReward(images, corpusEmbeddings, backend: backend), Embed, Vocabulary - 1, options);
+        var trainer = new AdversarialCaptionTrainer(generator, discriminator, new ClipAggregateReward(images, corpusEmbeddings, backend: backend), embedder, Vocabulary - 1, options);
 
         var stages = new double[5][];
         for (var k = 0; k < stages.Length; k++)
@@ -169,11 +134,10 @@ internal static class BenchAdversarialCommand
         long allocated = 0;
         for (var i = -warmup; i < steps; i++)
         {
-            options.Steps = trainer.StepsDone + 1;
-            clipTokens = 0;
-            clipRows = 0;
+            embedder.Tokens = 0;
+            embedder.Rows = 0;
             var before = GC.GetAllocatedBytesForCurrentThread();
-            trainer.Train(images, corpus);
+            trainer.Step(images, corpus);
             var after = GC.GetAllocatedBytesForCurrentThread();
             if (i < 0)
             {
@@ -194,14 +158,14 @@ internal static class BenchAdversarialCommand
         // FLOPs of the last step from the shapes (a multiply-add counts 2): decoder tokens cost 24·W² per layer plus
         // 4·W per attended position, each vocabulary row 2·W·V; a backward pass costs twice its forward pass.
         var s = Images * Samples;
-        var meanCaption = clipRows > 0 ? (double)clipTokens / clipRows : MaxTokens; // caption tokens + end token
+        var meanCaption = embedder.Rows > 0 ? (double)embedder.Tokens / embedder.Rows : MaxTokens; // caption tokens + end token
         var sampleSteps = Math.Min(MaxTokens, meanCaption);
         var mapper = 2.0 * ((Embedding * (Prefix * Width / 2.0)) + (Prefix * Width / 2.0 * Prefix * Width));
         double Decoder(double rows, double tokens, double context, double scoredRows) =>
             (rows * tokens * Layers * ((24.0 * Width * Width) + (4.0 * Width * context))) + (scoredRows * 2.0 * Width * Vocabulary);
         double Decode(int rows) => (rows * mapper) + Decoder(rows, Prefix + sampleSteps, (Prefix + sampleSteps) / 2.0, rows * sampleSteps);
         var w = clipConfig.Text.Width;
-        var clipFlops = clipRows * meanCaption * ((clipConfig.Text.Layers * ((8.0 * w * w) + (4.0 * w * clipConfig.Text.MlpHidden) + (4.0 * w * meanCaption / 2))) + (2.0 * w * clipConfig.ProjectionDim / meanCaption));
+        var clipFlops = embedder.Rows * meanCaption * ((clipConfig.Text.Layers * ((8.0 * w * w) + (4.0 * w * clipConfig.Text.MlpHidden) + (4.0 * w * meanCaption / 2))) + (2.0 * w * clipConfig.ProjectionDim / meanCaption));
         var dw = discriminatorOptions.Width;
         double DiscriminatorForward(double rows) => rows * (meanCaption + 1) * discriminatorOptions.Layers * ((24.0 * dw * dw) + (4.0 * dw * (meanCaption + 1)));
         var generatorTokens = Prefix + meanCaption;
@@ -263,6 +227,48 @@ internal static class BenchAdversarialCommand
                 ["max_tokens"] = MaxTokens,
             },
         };
+    }
+
+    /// <summary>Generator ids → CLIP ids (then end-of-text) → the CLIP text encoder, written into the trainer's matrix.</summary>
+    private sealed class ClipIdEmbedder(ClipModel clip, int context) : ICaptionEmbedder
+    {
+        private int[] _ids = [];
+
+        public long Tokens { get; set; }
+
+        public long Rows { get; set; }
+
+        public int Dimension => clip.Dimension;
+
+        public void Embed(RewardBatch captions, EmbeddingMatrix destination)
+        {
+            // One row length for every step (padding after the end token changes nothing: CLIP pools at the end token).
+            var length = Math.Min(MaxTokens + 1, context);
+            var needed = captions.Count * length;
+            if (_ids.Length < needed)
+            {
+                _ids = new int[needed];
+            }
+
+            var ids = _ids.AsSpan(0, needed);
+            ids.Clear();
+            for (var i = 0; i < captions.Count; i++)
+            {
+                var row = ids.Slice(i * length, length);
+                var caption = captions.Caption(i);
+                var n = Math.Min(caption.Length, length - 1);
+                for (var t = 0; t < n; t++)
+                {
+                    row[t] = 1 + (caption[t] % 49000);
+                }
+
+                row[n] = ClipEndOfText;
+                Tokens += n + 1;
+            }
+
+            Rows += captions.Count;
+            clip.EncodeTokens(ids, captions.Count, destination.Span);
+        }
     }
 
     private static double Median(double[] values)

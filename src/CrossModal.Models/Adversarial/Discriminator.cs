@@ -122,7 +122,7 @@ public sealed class Discriminator : Module
         var x = TokenEmbedding.Forward(tokens);
         Backend.AddPositionEmbedding(x, PositionEmbedding.Value, batch, time);
         var normed = FinalNorm.Forward(Blocks.Forward(x, batch, time, keyMask));
-        if (_firstRows.Length != batch)
+        if (_firstRows.Length < batch)
         {
             _firstRows = new int[batch];
         }
@@ -134,7 +134,7 @@ public sealed class Discriminator : Module
 
         // Gathering rows b·T with the embedding lookup picks the first position of every sequence on the backend.
         _pooled = Buffer(_pooled, batch, c);
-        Backend.EmbeddingForward(_pooled, _firstRows, normed);
+        Backend.EmbeddingForward(_pooled, _firstRows.AsSpan(0, batch), normed);
         _poolerPre = Pooler.Forward(_pooled);
         _poolerActivation = Buffer(_poolerActivation, batch, c);
         Backend.ActivationForward(Activation.Tanh, _poolerActivation, _poolerPre);

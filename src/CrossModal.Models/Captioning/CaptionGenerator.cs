@@ -118,58 +118,12 @@ public static class CaptionGenerator
     /// <remarks>Rows below <paramref name="sampledRows"/> sample (with <paramref name="rng"/>), the rest decode greedily.</remarks>
     private static int[][] Stepwise(PrefixLanguageModel model, EmbeddingMatrix embeddings, int eos, DecodingOptions options, Random? rng, int sampledRows)
     {
-        var batch = embeddings.Rows;
-        var vocabulary = model.Decoder.Options.VocabularySize;
-        var cache = model.BeginDecoding(Upload(model, embeddings, 1), options.MaxTokens);
-        var logits = new float[batch * vocabulary];
-        var outputs = new List<int>[batch];
-        var finished = new bool[batch];
-        var next = new int[batch];
-        var scratch = new float[vocabulary];
-        var order = new int[vocabulary];
-        for (var b = 0; b < batch; b++)
+        var sampler = new CaptionSampler(model);
+        sampler.Decode(embeddings.Span, embeddings.Rows, eos, options, rng, sampledRows);
+        var result = new int[embeddings.Rows][];
+        for (var b = 0; b < result.Length; b++)
         {
-            outputs[b] = [];
-        }
-
-        for (var t = 0; t < options.MaxTokens; t++)
-        {
-            cache.Logits.CopyTo(logits);
-            var active = 0;
-            for (var b = 0; b < batch; b++)
-            {
-                if (finished[b])
-                {
-                    next[b] = eos;
-                    continue;
-                }
-
-                var row = logits.AsSpan(b * vocabulary, vocabulary);
-                var token = rng is null || b >= sampledRows ? TensorPrimitives.IndexOfMax(row) : Sample(row, options, rng, scratch, order);
-                next[b] = token;
-                if (Ends(token, eos, options))
-                {
-                    finished[b] = true;
-                }
-                else
-                {
-                    outputs[b].Add(token);
-                    active++;
-                }
-            }
-
-            if (active == 0 || t == options.MaxTokens - 1)
-            {
-                break;
-            }
-
-            model.Decoder.Step(cache, next);
-        }
-
-        var result = new int[batch][];
-        for (var b = 0; b < batch; b++)
-        {
-            result[b] = [.. outputs[b]];
+            result[b] = sampler.Caption(b).ToArray();
         }
 
         return result;
@@ -180,8 +134,15 @@ public static class CaptionGenerator
     {
         var v = logits.Length;
         var probabilities = scratch.AsSpan(0, v);
-        TensorPrimitives.Divide(logits, options.Temperature, probabilities);
-        TensorPrimitives.SoftMax(probabilities, probabilities);
+        if (options.Temperature == 1f)
+        {
+            TensorPrimitives.SoftMax(logits, probabilities);
+        }
+        else
+        {
+            TensorPrimitives.Divide(logits, options.Temperature, probabilities);
+            TensorPrimitives.SoftMax(probabilities, probabilities);
+        }
         if ((options.TopK <= 0 || options.TopK >= v) && options.TopP >= 1f)
         {
             // Plain multinomial: every token is a candidate, so the draw needs no ranking (a sort of the vocabulary
@@ -208,18 +169,7 @@ public static class CaptionGenerator
             return last;
         }
 
-        for (var i = 0; i < v; i++)
-        {
-            order[i] = i;
-        }
-
-        // Most likely first; ties by id, so the candidate order (and thus the draw) is deterministic.
-        var keys = scratch;
-        Array.Sort(order, 0, v, Comparer<int>.Create((a, b) =>
-        {
-            var c = keys[b].CompareTo(keys[a]);
-            return c != 0 ? c : a.CompareTo(b);
-        }));
+        SortByProbability(order, scratch, v);
         var keep = options.TopK > 0 ? Math.Min(options.TopK, v) : v;
         if (options.TopP < 1f)
         {
@@ -253,6 +203,22 @@ public static class CaptionGenerator
         }
 
         return order[keep - 1];
+    }
+
+    // Most likely first; ties by id, so the candidate order (and thus the draw) is deterministic. A method of its own:
+    // the comparer's closure would otherwise be allocated on every call of Sample, plain multinomial draws included.
+    private static void SortByProbability(int[] order, float[] keys, int v)
+    {
+        for (var i = 0; i < v; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, 0, v, Comparer<int>.Create((a, b) =>
+        {
+            var c = keys[b].CompareTo(keys[a]);
+            return c != 0 ? c : a.CompareTo(b);
+        }));
     }
 
     private static int[][] Beam(PrefixLanguageModel model, EmbeddingMatrix embeddings, int eos, DecodingOptions options)

@@ -14,8 +14,8 @@ public sealed class MlpMapper : PrefixMapper
     private Tensor? _pre;
     private Tensor? _hidden;
     private Tensor? _dHidden;
-    private Tensor? _outputSource;
-    private Tensor? _outputView;
+    private readonly (Tensor? Source, Tensor? View)[] _outputViews = new (Tensor?, Tensor?)[4];
+    private int _nextOutputView;
     private Tensor? _gradientSource;
     private Tensor? _gradientView;
 
@@ -43,14 +43,20 @@ public sealed class MlpMapper : PrefixMapper
         _hidden = Buffer(_hidden, _pre.Shape);
         Backend.ActivationForward(Activation.Tanh, _hidden, _pre);
         var output = _fc2.Forward(_hidden);
-        if (!ReferenceEquals(output, _outputSource))
+        // The (B, k·d) → (B·k, d) view is cached with its buffer (one per buffer shape the layer alternates between,
+        // e.g. a decoding batch's and a training batch's): steady-state steps allocate nothing.
+        for (var i = 0; i < _outputViews.Length; i++)
         {
-            // The (B, k·d) → (B·k, d) view is cached with its buffer: steady-state steps allocate nothing.
-            _outputSource = output;
-            _outputView = output.Reshape(b * PrefixLength, Width);
+            if (ReferenceEquals(_outputViews[i].Source, output))
+            {
+                return _outputViews[i].View!;
+            }
         }
 
-        return _outputView!;
+        var view = output.Reshape(b * PrefixLength, Width);
+        _outputViews[_nextOutputView] = (output, view);
+        _nextOutputView = (_nextOutputView + 1) % _outputViews.Length;
+        return view;
     }
 
     /// <inheritdoc />

@@ -156,8 +156,35 @@ public sealed class PrefixLanguageModel : Module
         }
 
         var batch = embeddings.Rank == 2 ? embeddings.Dim(0) : (int)(embeddings.Length / EmbeddingDimension);
-        var prefix = MapPrefix(embeddings, batch);
         var cache = Decoder.CreateCache(batch, PrefixLength + maxTokens);
+        BeginDecoding(embeddings, cache);
+        return cache;
+    }
+
+    /// <summary>
+    /// Starts incremental decoding in an existing cache (reset first, so a caller decoding batch after batch of one
+    /// size allocates nothing): maps <paramref name="embeddings"/> and runs the k prefix positions; the cache's
+    /// <see cref="DecoderCache.Logits"/> then score the first caption token.
+    /// </summary>
+    /// <param name="embeddings">(B, D) with B the cache's batch.</param>
+    /// <param name="cache">From <see cref="Gpt2Decoder.CreateCache"/> of this model's decoder, holding more than k positions.</param>
+    public void BeginDecoding(Tensor embeddings, DecoderCache cache)
+    {
+        ArgumentNullException.ThrowIfNull(embeddings);
+        ArgumentNullException.ThrowIfNull(cache);
+        if (!ReferenceEquals(cache.Model, Decoder.Transformer))
+        {
+            throw new ArgumentException("The cache belongs to another decoder.", nameof(cache));
+        }
+
+        if (cache.MaxTime <= PrefixLength)
+        {
+            throw new ArgumentException($"The cache holds {cache.MaxTime} positions, no room after the {PrefixLength} prefix vectors.", nameof(cache));
+        }
+
+        var batch = cache.Batch;
+        var prefix = MapPrefix(embeddings, batch);
+        cache.Reset();
         _prefixInput = Buffer(_prefixInput, batch, Decoder.Width);
         if (_gather.Length != batch)
         {
@@ -173,10 +200,10 @@ public sealed class PrefixLanguageModel : Module
             }
 
             Backend.EmbeddingForward(_prefixInput, _gather, prefix);
-            Decoder.Step(cache, _prefixInput);
-        }
 
-        return cache;
+            // Only the last prefix position's prediction (the first caption token) is read.
+            Decoder.Transformer.Step(cache, _prefixInput, logits: j == PrefixLength - 1);
+        }
     }
 
     private static Gpt2DecoderOptions RequireDecoder(PrefixLanguageModelOptions options)

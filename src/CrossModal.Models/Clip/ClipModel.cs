@@ -43,7 +43,7 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     /// <param name="backend">The compute backend.</param>
     /// <param name="config">The shape; validated.</param>
     /// <param name="tokenizer">The tokenizer for <see cref="EncodeTexts"/>; CLIP's BPE by default (its ids need a text
-    /// vocabulary of 49408; a smaller model trained on its own ids can still use <see cref="EncodeTokens"/>).</param>
+    /// vocabulary of 49408; a smaller model trained on its own ids can still use <see cref="EncodeTokens(ReadOnlySpan{int}, int)"/>).</param>
     public ClipModel(IComputeBackend backend, ClipConfig config, ClipTokenizer? tokenizer = null)
         : base(backend)
     {
@@ -75,7 +75,7 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     /// <summary>D, the width of the joint embedding space.</summary>
     public int Dimension => Config.ProjectionDim;
 
-    /// <summary>Whether <see cref="EncodeTexts"/>, <see cref="EncodeImages"/>, <see cref="EncodeTokens"/> and
+    /// <summary>Whether <see cref="EncodeTexts"/>, <see cref="EncodeImages"/>, <see cref="EncodeTokens(ReadOnlySpan{int}, int)"/> and
     /// <see cref="EncodePixels"/> return L2-normalised embeddings.</summary>
     /// <value>True; false gives the raw projections.</value>
     public bool NormalizeEmbeddings { get; set; } = true;
@@ -179,6 +179,23 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     /// <returns>(B, D), normalised when <see cref="NormalizeEmbeddings"/>.</returns>
     public EmbeddingMatrix EncodeTokens(ReadOnlySpan<int> tokens, int batch) => Finish(Text.Forward(tokens, batch), ref _textNormed, ref _textNorms);
 
+    /// <summary>
+    /// Encodes token ids into <paramref name="destination"/> (see <see cref="ClipTextEncoder.Forward"/>): the
+    /// allocation-free form of <see cref="EncodeTokens(ReadOnlySpan{int}, int)"/> for a training loop.
+    /// </summary>
+    /// <param name="tokens">(B, T) ids, T ≤ context.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="destination">(B·D) written, normalised when <see cref="NormalizeEmbeddings"/>.</param>
+    public void EncodeTokens(ReadOnlySpan<int> tokens, int batch, Span<float> destination)
+    {
+        if (destination.Length != (long)batch * Dimension)
+        {
+            throw new ArgumentException($"Expected room for {batch}×{Dimension} values but got {destination.Length}.", nameof(destination));
+        }
+
+        Normalize(Text.Forward(tokens, batch), ref _textNormed, ref _textNorms).CopyTo(destination);
+    }
+
     /// <summary>Encodes preprocessed pixels (see <see cref="ClipImageTower.Forward"/>).</summary>
     /// <param name="pixels">(B, 3, S, S).</param>
     /// <param name="batch">B.</param>
@@ -239,6 +256,14 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
 
     private EmbeddingMatrix Finish(Tensor features, ref Tensor? normed, ref Tensor? norms)
     {
+        var output = Normalize(features, ref normed, ref norms);
+        var result = new EmbeddingMatrix(output.Dim(0), Dimension);
+        output.CopyTo(result.Span);
+        return result;
+    }
+
+    private Tensor Normalize(Tensor features, ref Tensor? normed, ref Tensor? norms)
+    {
         var batch = features.Dim(0);
         var output = features;
         if (NormalizeEmbeddings)
@@ -250,8 +275,6 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
         }
 
         _lossReady = false;
-        var result = new EmbeddingMatrix(batch, Dimension);
-        output.CopyTo(result.Span);
-        return result;
+        return output;
     }
 }

@@ -73,6 +73,22 @@ public sealed class DecoderCache
     }
 
     /// <summary>
+    /// Runs rows <c>[0, rows)</c> of the following steps with the blocks' dropout, using the masks the model's next
+    /// training-mode teacher-forced pass over a batch of T = <paramref name="sequenceTime"/> positions draws for those
+    /// rows (see <see cref="KeyValueCache.SetDropout"/>); the other rows run in evaluation mode. <c>rows = 0</c> turns
+    /// it off. Kept across <see cref="Reset"/>.
+    /// </summary>
+    /// <param name="sequenceTime">T of the teacher-forced pass (prefix included), at least <see cref="MaxTime"/>.</param>
+    /// <param name="rows">Leading rows with dropout, in [0, B].</param>
+    public void SetDropout(int sequenceTime, int rows)
+    {
+        foreach (var layer in _layers)
+        {
+            layer.SetDropout(sequenceTime, rows);
+        }
+    }
+
+    /// <summary>
     /// Reorders the sequences: sequence b takes the cached history of sequence <paramref name="sources"/>[b] (beam search
     /// keeps the histories of the surviving hypotheses).
     /// </summary>

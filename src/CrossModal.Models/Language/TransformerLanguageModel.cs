@@ -247,7 +247,18 @@ public sealed class TransformerLanguageModel : Module
     /// </summary>
     /// <param name="cache">The sequences' cache; its position advances by one.</param>
     /// <param name="input">(B, C) the vectors at the current position.</param>
-    public Tensor Step(DecoderCache cache, Tensor input)
+    public Tensor Step(DecoderCache cache, Tensor input) => Step(cache, input, logits: true);
+
+    /// <summary>
+    /// Runs one position (see <see cref="Step(DecoderCache, Tensor)"/>); with <paramref name="logits"/> false only the
+    /// keys and values are cached and the final norm and vocabulary projection are skipped (a prefix position whose
+    /// prediction nobody reads: the projection costs 2·B·C·V of the step's FLOPs). <see cref="DecoderCache.Logits"/> then
+    /// keeps the values of the last step that computed them.
+    /// </summary>
+    /// <param name="cache">The sequences' cache; its position advances by one.</param>
+    /// <param name="input">(B, C) the vectors at the current position.</param>
+    /// <param name="logits">Whether to compute the next-element logits.</param>
+    public Tensor Step(DecoderCache cache, Tensor input, bool logits)
     {
         ArgumentNullException.ThrowIfNull(cache);
         ArgumentNullException.ThrowIfNull(input);
@@ -276,8 +287,12 @@ public sealed class TransformerLanguageModel : Module
             x = blocks[l].Step(x, cache.Layers[l]);
         }
 
-        var hidden = FinalNorm.Forward(x);
-        Backend.LinearForward(cache.Logits, hidden, TokenEmbedding.Weight.Value, null);
+        if (logits)
+        {
+            var hidden = FinalNorm.Forward(x);
+            Backend.LinearForward(cache.Logits, hidden, TokenEmbedding.Weight.Value, null);
+        }
+
         cache.Advance();
         return cache.Logits;
     }

@@ -55,9 +55,30 @@ public sealed class Dropout : Module
 
         _output = Buffer(_output, input.Shape);
         _mask = Buffer(_mask, input.Shape);
-        Backend.DropoutForward(_output, _mask, input, Probability, unchecked(_seed * 0x9E3779B97F4A7C15UL + _calls++));
+        Backend.DropoutForward(_output, _mask, input, Probability, NextSeed);
+        _calls++;
         return _output;
     }
+
+    /// <summary>
+    /// Writes, without drawing it, the multipliers (0 or 1/(1 − p); all 1 when p = 0) that the next training-mode
+    /// <see cref="Forward"/> will apply to elements <c>[firstIndex, firstIndex + N)</c> of its (row-major) input. A
+    /// decoding step uses it to run with the very masks a later teacher-forced pass over the same sequences draws.
+    /// </summary>
+    /// <param name="mask">(N) written.</param>
+    /// <param name="firstIndex">Index of <paramref name="mask"/>[0] in the next call's input.</param>
+    public void WriteNextMask(Span<float> mask, long firstIndex)
+    {
+        if (Probability == 0f)
+        {
+            mask.Fill(1f);
+            return;
+        }
+
+        Cpu.Kernels.Dropout.Mask(mask, Probability, NextSeed, firstIndex);
+    }
+
+    private ulong NextSeed => unchecked((_seed * 0x9E3779B97F4A7C15UL) + _calls);
 
     /// <summary>Backward pass.</summary>
     /// <param name="dOutput">Same shape as the forward input.</param>

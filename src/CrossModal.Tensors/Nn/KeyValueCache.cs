@@ -67,6 +67,43 @@ public sealed class KeyValueCache
     /// <summary>Forgets every position.</summary>
     public void Reset() => Position = 0;
 
+    /// <summary>Positions of the teacher-forced sequence whose dropout masks the steps use (see <see cref="SetDropout"/>); 0 when off.</summary>
+    public int DropoutSequenceTime { get; private set; }
+
+    /// <summary>Leading rows that run with dropout (see <see cref="SetDropout"/>); 0 when off.</summary>
+    public int DropoutRows { get; private set; }
+
+    /// <summary>
+    /// Makes <see cref="TransformerBlock.Step"/> apply the block's dropout to rows <c>[0, rows)</c>: at position t, row
+    /// b takes the multipliers the block's next training-mode <see cref="TransformerBlock.Forward"/> over a (B'·T, C)
+    /// batch with T = <paramref name="sequenceTime"/> draws for row <c>b·T + t</c>, so a later teacher-forced pass over
+    /// the same sequences (row b first) runs with exactly the masks the decoding ran with. The other rows run without
+    /// dropout (evaluation mode). <c>rows = 0</c> turns it off.
+    /// </summary>
+    /// <param name="sequenceTime">T of the teacher-forced pass, at least <see cref="MaxTime"/>.</param>
+    /// <param name="rows">Leading rows with dropout, in [0, B].</param>
+    public void SetDropout(int sequenceTime, int rows)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(rows, Batch);
+        if (rows > 0)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(sequenceTime, MaxTime);
+            if (DropoutMask is null)
+            {
+                DropoutMask = _backend.Allocate(Batch, _width);
+                DropoutHostMask = new float[Batch * _width];
+            }
+        }
+
+        DropoutSequenceTime = rows > 0 ? sequenceTime : 0;
+        DropoutRows = rows;
+    }
+
+    internal Tensor? DropoutMask { get; private set; }
+
+    internal float[]? DropoutHostMask { get; private set; }
+
     /// <summary>
     /// Reorders the sequences: sequence b takes the history of sequence <paramref name="sources"/>[b] (beam search keeps
     /// the histories of the surviving hypotheses). A row gather on the backend, through its embedding lookup.

@@ -202,12 +202,33 @@ public abstract class Module
         {
             // Cleared, as a new allocation would be: some modules write only part of a buffer (padding, masked
             // positions) and rely on the rest being zero.
-            var view = new Tensor(Backend, current.Storage, 0, shape.ToArray());
+            var view = ShapeView(current.Storage, shape);
             Backend.Fill(view, 0f);
             return view;
         }
 
         return Backend.Allocate(shape.ToArray());
+    }
+
+    // The storage remembers the views of the last 32 shapes (replacing the oldest), so a buffer alternating between
+    // the shapes of several callers, e.g. a decoding step's (B, C) and a training batch's (B·T, C) for any T up to a
+    // short context, allocates nothing once each shape has been seen.
+    private Tensor ShapeView(TensorStorage storage, ReadOnlySpan<int> shape)
+    {
+        const int Slots = 32;
+        var views = storage.ShapeViews ??= new Tensor?[Slots];
+        foreach (var cached in views)
+        {
+            if (cached is not null && cached.Backend == Backend && cached.Shape.SequenceEqual(shape))
+            {
+                return cached;
+            }
+        }
+
+        var view = new Tensor(Backend, storage, 0, shape.ToArray());
+        views[storage.ShapeViewNext] = view;
+        storage.ShapeViewNext = (storage.ShapeViewNext + 1) % Slots;
+        return view;
     }
 
     /// <summary>The number of rows of width <paramref name="width"/> in <paramref name="input"/>, or an error naming it.</summary>

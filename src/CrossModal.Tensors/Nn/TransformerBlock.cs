@@ -134,11 +134,35 @@ public sealed class TransformerBlock : Module
         ArgumentNullException.ThrowIfNull(cache);
         cache.CheckStep(input, Width);
         var a = Attention.Step(Norm1.Forward(input), cache);
+        StepDropout(a, _attentionDropout, cache);
         Backend.Add(x: input, y: a, destination: cache.Residual);
         var m = Mlp.Forward(Norm2.Forward(cache.Residual));
+        StepDropout(m, _mlpDropout, cache);
         Backend.Add(x: cache.Residual, y: m, destination: cache.Output);
         cache.Advance();
         return cache.Output;
+    }
+
+    // Multiplies the step's (B, C) branch output in place by the rows of the dropout layer's next mask that the
+    // cache's teacher-forced layout assigns to this position (see KeyValueCache.SetDropout); rows past DropoutRows
+    // keep multiplier 1.
+    private void StepDropout(Tensor branch, Dropout dropout, KeyValueCache cache)
+    {
+        if (cache.DropoutRows == 0 || dropout.Probability == 0f)
+        {
+            return;
+        }
+
+        var host = cache.DropoutHostMask!;
+        var c = Width;
+        for (var b = 0; b < cache.DropoutRows; b++)
+        {
+            dropout.WriteNextMask(host.AsSpan(b * c, c), (((long)b * cache.DropoutSequenceTime) + cache.Position) * c);
+        }
+
+        host.AsSpan(cache.DropoutRows * c, (cache.Batch - cache.DropoutRows) * c).Fill(1f);
+        Backend.Upload(cache.DropoutMask!, host);
+        Backend.DropoutBackward(branch, branch, cache.DropoutMask!);
     }
 
     /// <summary>Backward pass.</summary>

@@ -44,8 +44,10 @@ public readonly record struct AdversarialStepTimings(double Sampling, double Cap
 /// the generator; then the discriminator takes a BCE step on corpus sentences (real) against the same samples (fake).
 /// </summary>
 /// <remarks>
-/// Samples are drawn with the KV-cached <see cref="CaptionGenerator"/>, which decodes in evaluation mode, so dropout is
-/// off while sampling and on (if the model has any) while the sampled captions are re-scored for the gradient.
+/// Samples are drawn with the KV-cached <see cref="CaptionSampler"/>; with <see cref="AdversarialCaptionTrainerOptions.SampleWithDropout"/>
+/// (the default) the sample rows run with the generator's dropout, using the masks the policy-gradient pass then draws,
+/// and the greedy rows without. Buffers are owned by the trainer and reused, so steady-state steps allocate nothing
+/// (see <see cref="Step(EmbeddingMatrix, IReadOnlyList{int[]})"/>).
 /// </remarks>
 public sealed class AdversarialCaptionTrainer
 {
@@ -60,22 +62,51 @@ public sealed class AdversarialCaptionTrainer
     private readonly DiscriminatorReward _naturalness;
     private readonly WeightedReward _reward;
     private readonly Func<IReadOnlyList<int[]>, EmbeddingMatrix>? _captionEmbedder;
+    private readonly ICaptionEmbedder? _spanEmbedder;
     private readonly Func<int[], string>? _detokenize;
     private readonly PolicyGradientLoss _policyLoss;
     private readonly AdamW _generatorOptimizer;
     private readonly AdamW _discriminatorOptimizer;
+    private readonly IReadOnlyList<Parameter> _generatorParameters;
+    private readonly IReadOnlyList<Parameter> _discriminatorParameters;
+    private readonly CaptionSampler _sampler;
+    private readonly StepRandom _rng = new();
+    private readonly DecodingOptions _sampling;
+    private readonly bool _generatorHasDropout;
+
+    // The step's workspace, sized by EnsureWorkspace and reused while the batch shape stays (grow-only elsewhere):
+    // a steady-state step allocates nothing.
+    private int _workspaceImages = -1;
+    private int _workspaceDimension = -1;
+    private int[] _chosen = [];
+    private float[] _decodeInput = [];
+    private int[] _scoredTokens = [];
+    private int[] _scoredLengths = [];
+    private int[] _scoredIndices = [];
+    private float[] _scores = [];
+    private RewardBatch? _scoredBatch;
+    private EmbeddingMatrix? _textEmbeddings;
+    private float[] _advantages = [];
+    private int[] _lengths = [];
+    private int[] _policyTokens = [];
+    private float[] _discriminatorLogits = [];
+    private float[] _labels = [];
+    private float[] _dLogitsHost = [];
     private int[] _discriminatorTokens = [];
     private byte[] _discriminatorMask = [];
+    private IReadOnlyList<int[]>? _corpusSeen;
+    private int _discriminatorTime;
     private Tensor? _embeddings;
     private Tensor? _dLogits;
     private long _embeddingTicks;
 
-    /// <summary>Creates the trainer.</summary>
+    /// <summary>Creates the trainer with a caption embedder that returns a new matrix per call.</summary>
     /// <param name="generator">The captioner, conditioned on the same image embeddings the rewards index.</param>
     /// <param name="discriminator">The discriminator, over the generator's vocabulary.</param>
     /// <param name="clipReward">The CLIP reward (<see cref="ClipAggregateReward"/> or <see cref="ClipCosineReward"/>), weighted by λ_t.</param>
     /// <param name="captionEmbedder">CLIP text embeddings of token sequences (e.g. decode, then the CLIP text encoder);
-    /// null when no reward needs them.</param>
+    /// null when no reward needs them. It receives the captions as new arrays and returns a new matrix every step, so a
+    /// step with the CLIP term on allocates; the <see cref="ICaptionEmbedder"/> overload does not.</param>
     /// <param name="endOfTextId">The end token; also the discriminator's start token.</param>
     /// <param name="options">Knobs; validated.</param>
     /// <param name="detokenize">Token sequence → text, for rewards that read text (CIDEr-D); may be null.</param>
@@ -84,6 +115,37 @@ public sealed class AdversarialCaptionTrainer
         PrefixLanguageModel generator, Discriminator discriminator, IRewardFunction clipReward,
         Func<IReadOnlyList<int[]>, EmbeddingMatrix>? captionEmbedder, int endOfTextId, AdversarialCaptionTrainerOptions options,
         Func<int[], string>? detokenize = null, IReadOnlyList<(IRewardFunction Reward, float Weight)>? extraRewards = null)
+        : this(generator, discriminator, clipReward, endOfTextId, options, detokenize, extraRewards)
+    {
+        _captionEmbedder = captionEmbedder;
+    }
+
+    /// <summary>Creates the trainer with an embedder that writes into a matrix the trainer owns (no allocation per step).</summary>
+    /// <param name="generator">The captioner, conditioned on the same image embeddings the rewards index.</param>
+    /// <param name="discriminator">The discriminator, over the generator's vocabulary.</param>
+    /// <param name="clipReward">The CLIP reward, weighted by λ_t.</param>
+    /// <param name="captionEmbedder">CLIP text embeddings of the captions; null when no reward needs them.</param>
+    /// <param name="endOfTextId">The end token; also the discriminator's start token.</param>
+    /// <param name="options">Knobs; validated.</param>
+    /// <param name="detokenize">Token sequence → text, for rewards that read text (CIDEr-D); may be null (its strings are allocated every step).</param>
+    /// <param name="extraRewards">Further weighted terms.</param>
+    public AdversarialCaptionTrainer(
+        PrefixLanguageModel generator, Discriminator discriminator, IRewardFunction clipReward,
+        ICaptionEmbedder? captionEmbedder, int endOfTextId, AdversarialCaptionTrainerOptions options,
+        Func<int[], string>? detokenize = null, IReadOnlyList<(IRewardFunction Reward, float Weight)>? extraRewards = null)
+        : this(generator, discriminator, clipReward, endOfTextId, options, detokenize, extraRewards)
+    {
+        if (captionEmbedder is not null)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(captionEmbedder.Dimension, nameof(captionEmbedder));
+        }
+
+        _spanEmbedder = captionEmbedder;
+    }
+
+    private AdversarialCaptionTrainer(
+        PrefixLanguageModel generator, Discriminator discriminator, IRewardFunction clipReward, int endOfTextId,
+        AdversarialCaptionTrainerOptions options, Func<int[], string>? detokenize, IReadOnlyList<(IRewardFunction Reward, float Weight)>? extraRewards)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(discriminator);
@@ -108,9 +170,10 @@ public sealed class AdversarialCaptionTrainer
         _options = options;
         _endOfTextId = endOfTextId;
         _clipReward = clipReward;
-        _captionEmbedder = captionEmbedder;
         _detokenize = detokenize;
-        _naturalness = new DiscriminatorReward(discriminator, endOfTextId);
+
+        // Every caption fits MaxTokens + 1 positions with the start token: one discriminator input shape per step.
+        _naturalness = new DiscriminatorReward(discriminator, endOfTextId) { PadTo = options.MaxTokens + 1 };
         var terms = new List<(IRewardFunction, float)> { (clipReward, 0f), (_naturalness, 1f) };
         if (extraRewards is not null)
         {
@@ -119,8 +182,16 @@ public sealed class AdversarialCaptionTrainer
 
         _reward = new WeightedReward(terms);
         _policyLoss = new PolicyGradientLoss(generator);
-        _generatorOptimizer = new AdamW(generator.TrainableParameters(), new AdamWOptions { LearningRate = options.GeneratorLearningRate, WeightDecay = options.GeneratorWeightDecay });
-        _discriminatorOptimizer = new AdamW(discriminator.Parameters(), new AdamWOptions { LearningRate = options.DiscriminatorLearningRate, WeightDecay = options.DiscriminatorWeightDecay });
+        _generatorParameters = generator.TrainableParameters();
+        _discriminatorParameters = discriminator.Parameters();
+        _generatorOptimizer = new AdamW(_generatorParameters, new AdamWOptions { LearningRate = options.GeneratorLearningRate, WeightDecay = options.GeneratorWeightDecay });
+        _discriminatorOptimizer = new AdamW(_discriminatorParameters, new AdamWOptions { LearningRate = options.DiscriminatorLearningRate, WeightDecay = options.DiscriminatorWeightDecay });
+        _sampler = new CaptionSampler(generator);
+        _sampling = new DecodingOptions { Strategy = DecodingStrategy.Sample, Temperature = options.Temperature, MaxTokens = options.MaxTokens };
+        foreach (var (_, module) in generator.NamedModules())
+        {
+            _generatorHasDropout |= module is Dropout { Probability: > 0f };
+        }
     }
 
     /// <summary>The combined reward (term 0: CLIP with weight λ_t, term 1: naturalness with 1 − λ_t, then the extra terms).</summary>
@@ -210,15 +281,41 @@ public sealed class AdversarialCaptionTrainer
         while (StepsDone < _options.Steps)
         {
             cancellationToken.ThrowIfCancellationRequested();
-
-            // Each step's generator derives from the seed and the step, so a resumed run draws what the whole run would.
-            var rng = new Random(HashCode.Combine(_options.Seed, StepsDone));
-            var result = Step(images, corpus, rng);
+            var result = Step(images, corpus);
             history.Add(result);
             progress?.Report(result);
         }
 
         return history;
+    }
+
+    /// <summary>
+    /// Runs one generator step (and its discriminator steps) whatever <see cref="AdversarialCaptionTrainerOptions.Steps"/>
+    /// says; <see cref="Train"/> calls it in a loop. After the first steps it allocates nothing on the managed heap when
+    /// the caption embedder is an <see cref="ICaptionEmbedder"/> (or no reward needs embeddings) and no reward reads
+    /// texts or <see cref="RewardBatch.Tokens"/>.
+    /// </summary>
+    /// <param name="images">(M, E) training image embeddings; row i is image index i of the rewards.</param>
+    /// <param name="corpus">Real sentences as token sequences (without start or end token), the discriminator's positives.</param>
+    /// <returns>The step's measurements.</returns>
+    public AdversarialStep Step(EmbeddingMatrix images, IReadOnlyList<int[]> corpus)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(corpus);
+        images.EnsureDimension(_generator.EmbeddingDimension, nameof(images));
+        if (images.Rows == 0)
+        {
+            throw new ArgumentException("There are no training images.", nameof(images));
+        }
+
+        if (corpus.Count == 0)
+        {
+            throw new ArgumentException("The corpus is empty.", nameof(corpus));
+        }
+
+        // Each step's randomness derives from the seed and the step, so a resumed run draws what the whole run would.
+        _rng.Reseed(_options.Seed, StepsDone);
+        return Step(images, corpus, _rng);
     }
 
     private AdversarialStep Step(EmbeddingMatrix images, IReadOnlyList<int[]> corpus, Random rng)
@@ -227,110 +324,98 @@ public sealed class AdversarialCaptionTrainer
         var b = Math.Min(o.ImagesPerStep, images.Rows);
         var n = o.SamplesPerImage;
         var s = b * n;
+        var greedyBaseline = o.Baseline == PolicyBaseline.Greedy;
+        var rows = greedyBaseline ? s + b : s;
+        var dimension = images.Dimension;
+        var maxTokens = o.MaxTokens;
         var lambda = o.Schedule.Lambda(StepsDone);
         _reward.SetWeight(0, lambda);
         _reward.SetWeight(1, 1f - lambda);
+        EnsureWorkspace(b, dimension);
+        EnsureDiscriminatorTime(corpus);
 
-        var chosen = new int[b];
-        var batchImages = new EmbeddingMatrix(b, images.Dimension);
-        var sampleImages = new EmbeddingMatrix(s, images.Dimension);
-        var sampleIndices = new int[s];
+        // Decoding input: the S sample rows (image i's row n times), then, with the greedy baseline, the B greedy rows.
+        var decodeInput = _decodeInput.AsSpan(0, rows * dimension);
         for (var i = 0; i < b; i++)
         {
-            chosen[i] = rng.Next(images.Rows);
-            images.Row(chosen[i]).CopyTo(batchImages.Row(i));
+            _chosen[i] = rng.Next(images.Rows);
+            var row = images.Row(_chosen[i]);
             for (var j = 0; j < n; j++)
             {
-                images.Row(chosen[i]).CopyTo(sampleImages.Row((i * n) + j));
-                sampleIndices[(i * n) + j] = chosen[i];
+                row.CopyTo(decodeInput.Slice(((i * n) + j) * dimension, dimension));
+                _scoredIndices[(i * n) + j] = _chosen[i];
+            }
+
+            if (greedyBaseline)
+            {
+                row.CopyTo(decodeInput.Slice((s + i) * dimension, dimension));
+                _scoredIndices[s + i] = _chosen[i];
             }
         }
 
         _embeddingTicks = 0;
         var t0 = Stopwatch.GetTimestamp();
-        var sampling = new DecodingOptions { Strategy = DecodingStrategy.Sample, Temperature = o.Temperature, MaxTokens = o.MaxTokens, Seed = rng.Next() };
-        var greedyBaseline = o.Baseline == PolicyBaseline.Greedy;
 
-        // The greedy baseline captions are decoded in the samples' batch (one KV-cached pass) and all captions are
-        // scored in one reward call, so the caption embedder and the discriminator see one batch per step.
-        int[][] samples, scored;
-        IReadOnlyList<int> scoredIndices;
-        if (greedyBaseline)
+        // The greedy baseline captions are decoded in the samples' batch (one KV-cached pass, without dropout) and all
+        // captions are scored in one reward call, so the caption embedder and the discriminator see one batch per step.
+        // With SampleWithDropout the sample rows run with the dropout masks the policy-gradient pass below draws.
+        _sampler.Decode(decodeInput, rows, _endOfTextId, _sampling, rng, s, o.SampleWithDropout && _generatorHasDropout);
+        for (var k = 0; k < rows; k++)
         {
-            var (sampled, greedy) = CaptionGenerator.SampleWithGreedy(_generator, sampleImages, batchImages, _endOfTextId, sampling);
-            samples = sampled;
-            scored = [.. sampled, .. greedy];
-            var indices = new int[s + b];
-            sampleIndices.CopyTo(indices, 0);
-            chosen.CopyTo(indices, s);
-            scoredIndices = indices;
-        }
-        else
-        {
-            samples = CaptionGenerator.Generate(_generator, sampleImages, _endOfTextId, sampling);
-            scored = samples;
-            scoredIndices = sampleIndices;
+            var caption = _sampler.Caption(k);
+            caption.CopyTo(_scoredTokens.AsSpan(k * maxTokens, maxTokens));
+            _scoredLengths[k] = caption.Length;
         }
 
         var t1 = Stopwatch.GetTimestamp();
-        var scores = new float[scored.Length];
-        _reward.Compute(scores, Batch(scored, scoredIndices));
-        var rewards = scores.AsSpan(0, s).ToArray();
-        var baselines = new float[s];
-        if (greedyBaseline)
+        var batch = _scoredBatch!;
+        batch.CaptionsChanged();
+        PrepareBatch(batch);
+        var scores = _scores.AsSpan(0, rows);
+        _reward.Compute(scores, batch);
+        var advantages = _advantages.AsSpan(0, s);
+        float meanReward = 0f, meanAdvantage = 0f;
+        for (var i = 0; i < b; i++)
         {
-            for (var k = 0; k < s; k++)
+            var total = 0f;
+            for (var j = 0; j < n; j++)
             {
-                baselines[k] = scores[s + (k / n)];
+                total += scores[(i * n) + j];
             }
-        }
-        else
-        {
-            for (var i = 0; i < b; i++)
-            {
-                var total = 0f;
-                for (var j = 0; j < n; j++)
-                {
-                    total += rewards[(i * n) + j];
-                }
 
-                for (var j = 0; j < n; j++)
-                {
-                    baselines[(i * n) + j] = (total - rewards[(i * n) + j]) / (n - 1);
-                }
+            for (var j = 0; j < n; j++)
+            {
+                var k = (i * n) + j;
+                var baseline = greedyBaseline ? scores[s + i] : (total - scores[k]) / (n - 1);
+                advantages[k] = scores[k] - baseline;
+                meanReward += scores[k] / s;
+                meanAdvantage += advantages[k] / s;
             }
         }
 
         var t2 = Stopwatch.GetTimestamp();
 
-        // Generator: re-score the samples (end token included unless cut at the limit) with dropout as configured.
-        var tc = 1;
-        var lengths = new int[s];
+        // Generator: re-score the samples (end token included unless cut at the limit) with dropout as configured. The
+        // token time is always MaxTokens (padding is ignored by the loss), so the pass has one shape per step and the
+        // dropout masks the sampling used line up with this pass's rows.
+        var tc = maxTokens;
+        var lengths = _lengths.AsSpan(0, s);
+        var tokens = _policyTokens.AsSpan(0, s * tc);
+        tokens.Fill(_endOfTextId);
         for (var k = 0; k < s; k++)
         {
-            lengths[k] = samples[k].Length < o.MaxTokens ? samples[k].Length + 1 : samples[k].Length;
-            tc = Math.Max(tc, lengths[k]);
+            var length = _scoredLengths[k];
+            _scoredTokens.AsSpan(k * maxTokens, length).CopyTo(tokens.Slice(k * tc, tc));
+            lengths[k] = length < maxTokens ? length + 1 : length;
         }
 
-        var tokens = new int[s * tc];
-        Array.Fill(tokens, _endOfTextId);
-        var advantages = new float[s];
-        float meanReward = 0f, meanAdvantage = 0f;
-        for (var k = 0; k < s; k++)
-        {
-            samples[k].AsSpan().CopyTo(tokens.AsSpan(k * tc, tc));
-            advantages[k] = rewards[k] - baselines[k];
-            meanReward += rewards[k] / s;
-            meanAdvantage += advantages[k] / s;
-        }
-
-        var embeddings = Reuse(ref _embeddings, _generator.Backend, s, images.Dimension);
-        _generator.Backend.Upload(embeddings, sampleImages.Span);
+        var embeddings = Reuse(ref _embeddings, _generator.Backend, s, dimension);
+        _generator.Backend.Upload(embeddings, decodeInput[..(s * dimension)]);
         _generator.Train();
         _generator.ZeroGrad();
         var policyLoss = _policyLoss.Forward(embeddings, tokens, lengths, advantages, tc);
         _policyLoss.Backward();
-        GradientClipping.ClipGlobalNorm(_generator.TrainableParameters(), o.GradientClip);
+        GradientClipping.ClipGlobalNorm(_generatorParameters, o.GradientClip);
         _generatorOptimizer.Step();
         _generator.Backend.Synchronize();
         var t3 = Stopwatch.GetTimestamp();
@@ -339,7 +424,7 @@ public sealed class AdversarialCaptionTrainer
         var discriminatorLoss = 0f;
         for (var d = 0; d < o.DiscriminatorStepsPerGeneratorStep; d++)
         {
-            discriminatorLoss = DiscriminatorStep(corpus, samples, rng);
+            discriminatorLoss = DiscriminatorStep(corpus, s, rng);
         }
 
         _discriminator.Backend.Synchronize();
@@ -352,33 +437,92 @@ public sealed class AdversarialCaptionTrainer
         return new AdversarialStep(StepsDone - 1, lambda, meanReward, meanAdvantage, policyLoss, discriminatorLoss);
     }
 
-    private float DiscriminatorStep(IReadOnlyList<int[]> corpus, int[][] fakes, Random rng)
+    private float DiscriminatorStep(IReadOnlyList<int[]> corpus, int s, Random rng)
     {
-        var s = fakes.Length;
-        var all = new int[2 * s][];
-        var labels = new float[2 * s];
+        var time = _discriminatorTime;
+        var rows = 2 * s;
+        var tokens = _discriminatorTokens.AsSpan(0, rows * time);
+        var mask = _discriminatorMask.AsSpan(0, rows * time);
+        var labels = _labels.AsSpan(0, rows);
         for (var k = 0; k < s; k++)
         {
-            all[k] = corpus[rng.Next(corpus.Count)];
+            DiscriminatorInput.PackRow(corpus[rng.Next(corpus.Count)], _endOfTextId, tokens.Slice(k * time, time), mask.Slice(k * time, time));
             labels[k] = 1f;
-            all[s + k] = fakes[k];
+            DiscriminatorInput.PackRow(_scoredTokens.AsSpan(k * _options.MaxTokens, _scoredLengths[k]), _endOfTextId, tokens.Slice((s + k) * time, time), mask.Slice((s + k) * time, time));
+            labels[s + k] = 0f;
         }
 
-        var time = DiscriminatorInput.Pack(all, _endOfTextId, _discriminator.Options.Context, ref _discriminatorTokens, ref _discriminatorMask);
         _discriminator.Train();
         _discriminator.ZeroGrad();
-        var logitsTensor = _discriminator.Forward(_discriminatorTokens.AsSpan(0, 2 * s * time), _discriminatorMask.AsSpan(0, 2 * s * time), 2 * s, time);
-        var logits = new float[2 * s];
+        var logitsTensor = _discriminator.Forward(tokens, mask, rows, time);
+        var logits = _discriminatorLogits.AsSpan(0, rows);
         _discriminator.Backend.Download(logits, logitsTensor);
         var loss = BinaryCrossEntropy.Forward(logits, labels);
-        var dLogits = new float[2 * s];
+        var dLogits = _dLogitsHost.AsSpan(0, rows);
         BinaryCrossEntropy.Backward(dLogits, logits, labels);
-        var dTensor = Reuse(ref _dLogits, _discriminator.Backend, 2 * s, 1);
+        var dTensor = Reuse(ref _dLogits, _discriminator.Backend, rows, 1);
         _discriminator.Backend.Upload(dTensor, dLogits);
         _discriminator.Backward(dTensor);
-        GradientClipping.ClipGlobalNorm(_discriminator.Parameters(), _options.GradientClip);
+        GradientClipping.ClipGlobalNorm(_discriminatorParameters, _options.GradientClip);
         _discriminatorOptimizer.Step();
         return loss;
+    }
+
+    // Sizes the step's buffers for B images of dimension D (S = B·n samples, plus B greedy rows).
+    private void EnsureWorkspace(int b, int dimension)
+    {
+        if (b == _workspaceImages && dimension == _workspaceDimension)
+        {
+            return;
+        }
+
+        var o = _options;
+        var s = b * o.SamplesPerImage;
+        var rows = o.Baseline == PolicyBaseline.Greedy ? s + b : s;
+        _chosen = new int[b];
+        _decodeInput = new float[rows * dimension];
+        _scoredTokens = new int[rows * o.MaxTokens];
+        _scoredLengths = new int[rows];
+        _scoredIndices = new int[rows];
+        _scores = new float[rows];
+        _scoredBatch = new RewardBatch(_scoredTokens, o.MaxTokens, _scoredLengths, _scoredIndices);
+        _textEmbeddings = _spanEmbedder is null ? null : new EmbeddingMatrix(rows, _spanEmbedder.Dimension);
+        _advantages = new float[s];
+        _lengths = new int[s];
+        _policyTokens = new int[s * o.MaxTokens];
+        _discriminatorLogits = new float[2 * s];
+        _labels = new float[2 * s];
+        _dLogitsHost = new float[2 * s];
+        _workspaceImages = b;
+        _workspaceDimension = dimension;
+        _discriminatorTime = 0;
+    }
+
+    // The discriminator's step packs to one length for the whole run: the longest corpus sentence or sample, plus the
+    // start token, within the context. The corpus is scanned once per list instance (a list changed in place after
+    // the first step keeps the length found then; longer sentences are cut to it).
+    private void EnsureDiscriminatorTime(IReadOnlyList<int[]> corpus)
+    {
+        if (ReferenceEquals(corpus, _corpusSeen) && _discriminatorTime > 0)
+        {
+            return;
+        }
+
+        var longest = _options.MaxTokens;
+        for (var i = 0; i < corpus.Count; i++)
+        {
+            longest = Math.Max(longest, corpus[i].Length);
+        }
+
+        _discriminatorTime = Math.Min(_discriminator.Options.Context, longest + 1);
+        var n = 2 * _scoredLengths.Length * _discriminatorTime;
+        if (_discriminatorTokens.Length < n)
+        {
+            _discriminatorTokens = new int[n];
+            _discriminatorMask = new byte[n];
+        }
+
+        _corpusSeen = corpus;
     }
 
     private static void AddModule(Dictionary<string, HostArray> tensors, string prefix, Module module)
@@ -513,24 +657,39 @@ public sealed class AdversarialCaptionTrainer
         return false;
     }
 
-    private RewardBatch Batch(int[][] captions, IReadOnlyList<int> imageIndices)
+    // Fills the reused batch's texts and text embeddings for this step's captions.
+    private void PrepareBatch(RewardBatch batch)
     {
         string[]? texts = null;
         if (_detokenize is not null)
         {
-            texts = Array.ConvertAll(captions, c => _detokenize(c));
+            // Strings for a reward that reads text (CIDEr-D): the one allocation a step keeps.
+            texts = new string[batch.Count];
+            for (var i = 0; i < texts.Length; i++)
+            {
+                texts[i] = _detokenize(batch.Tokens[i]);
+            }
         }
 
         // The embedder (a CLIP text encoder) is the step's costliest reward input: skip it while no weighted term
         // can read it (the CLIP term's λ is 0 during the warm-up and the extra terms are off).
         EmbeddingMatrix? embeddings = null;
-        if (_captionEmbedder is not null && NeedsEmbeddings())
+        if ((_captionEmbedder is not null || _spanEmbedder is not null) && NeedsEmbeddings())
         {
             var start = Stopwatch.GetTimestamp();
-            embeddings = _captionEmbedder(captions);
+            if (_spanEmbedder is not null)
+            {
+                embeddings = _textEmbeddings!;
+                _spanEmbedder.Embed(batch, embeddings);
+            }
+            else
+            {
+                embeddings = _captionEmbedder!(batch.Tokens);
+            }
+
             _embeddingTicks += Stopwatch.GetTimestamp() - start;
         }
 
-        return new RewardBatch(captions, imageIndices, texts, embeddings);
+        batch.Set(texts, embeddings);
     }
 }

@@ -35,6 +35,15 @@ public sealed class AdversarialCaptionTrainerOptions
     /// <value>20.</value>
     public int MaxTokens { get; set; } = 20;
 
+    /// <summary>
+    /// Sample with the generator's dropout on, as CgT-GAN's code does (it samples with the generator in training mode).
+    /// The masks are those the policy-gradient pass then draws, so the log-probabilities it differentiates are those of
+    /// the very network each caption was sampled from. The greedy baseline is decoded without dropout either way. Makes
+    /// no difference for a generator whose dropout is 0.
+    /// </summary>
+    /// <value>True.</value>
+    public bool SampleWithDropout { get; set; } = true;
+
     /// <summary>The baseline of the policy gradient.</summary>
     /// <value><see cref="PolicyBaseline.Greedy"/>.</value>
     public PolicyBaseline Baseline { get; set; } = PolicyBaseline.Greedy;

@@ -32,12 +32,19 @@ public sealed class DiscriminatorReward : IRewardFunction
     /// <summary>The start token.</summary>
     public int StartTokenId { get; }
 
+    /// <summary>
+    /// Positions every packed batch is padded to (capped at the discriminator's context; padding is masked out, so the
+    /// logits are those of the unpadded batch up to rounding); 0 packs to the longest caption. A fixed value gives the
+    /// discriminator one input shape per call, which a training loop that allocates nothing needs.
+    /// </summary>
+    public int PadTo { get; set; }
+
     /// <inheritdoc />
     public void Compute(Span<float> rewards, RewardBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         batch.CheckRewards(rewards, int.MaxValue);
-        var time = DiscriminatorInput.Pack(batch.Tokens, StartTokenId, _discriminator.Options.Context, ref _tokens, ref _mask);
+        var time = DiscriminatorInput.Pack(batch, StartTokenId, _discriminator.Options.Context, PadTo, ref _tokens, ref _mask);
         var training = _discriminator.IsTraining;
         _discriminator.Eval();
         try
@@ -82,25 +89,76 @@ public static class DiscriminatorInput
             time = Math.Max(time, Math.Min(context, c.Length + 1));
         }
 
-        var n = captions.Count * time;
-        if (tokens.Length < n)
-        {
-            tokens = new int[n];
-            mask = new byte[n];
-        }
-
+        Grow(captions.Count * time, ref tokens, ref mask);
         for (var i = 0; i < captions.Count; i++)
         {
-            var row = tokens.AsSpan(i * time, time);
-            var m = mask.AsSpan(i * time, time);
-            row.Fill(startTokenId);
-            m.Clear();
-            m[0] = 1;
-            var length = Math.Min(captions[i].Length, time - 1);
-            captions[i].AsSpan(0, length).CopyTo(row[1..]);
-            m.Slice(1, length).Fill(1);
+            PackRow(captions[i], startTokenId, tokens.AsSpan(i * time, time), mask.AsSpan(i * time, time));
         }
 
         return time;
+    }
+
+    /// <summary>Packs a reward batch's captions (read as spans) into (S, T) tokens and key mask; see the list overload.</summary>
+    /// <param name="captions">S captions without start or end tokens.</param>
+    /// <param name="startTokenId">The token at position 0 of every row (also used as padding, masked out).</param>
+    /// <param name="context">The discriminator's longest input.</param>
+    /// <param name="padTo">T at least (capped at <paramref name="context"/>); 0 for the longest caption + 1.</param>
+    /// <param name="tokens">Grown as needed; the first S·T entries are written.</param>
+    /// <param name="mask">Grown as needed; the first S·T entries are written.</param>
+    /// <returns>T.</returns>
+    public static int Pack(RewardBatch captions, int startTokenId, int context, int padTo, ref int[] tokens, ref byte[] mask)
+    {
+        ArgumentNullException.ThrowIfNull(captions);
+        if (captions.Count == 0)
+        {
+            throw new ArgumentException("Expected at least one caption.", nameof(captions));
+        }
+
+        var time = Math.Max(1, Math.Min(context, padTo));
+        for (var i = 0; i < captions.Count; i++)
+        {
+            time = Math.Max(time, Math.Min(context, captions.Caption(i).Length + 1));
+        }
+
+        Grow(captions.Count * time, ref tokens, ref mask);
+        for (var i = 0; i < captions.Count; i++)
+        {
+            PackRow(captions.Caption(i), startTokenId, tokens.AsSpan(i * time, time), mask.AsSpan(i * time, time));
+        }
+
+        return time;
+    }
+
+    /// <summary>Writes one row: the start token, the caption cut to the row, padding (the start token) masked out.</summary>
+    /// <param name="caption">Tokens without start or end token.</param>
+    /// <param name="startTokenId">The start and padding token.</param>
+    /// <param name="row">(T) written.</param>
+    /// <param name="mask">(T) written: 1 for the start token and the caption, 0 for padding.</param>
+    public static void PackRow(ReadOnlySpan<int> caption, int startTokenId, Span<int> row, Span<byte> mask)
+    {
+        if (row.Length == 0 || mask.Length != row.Length)
+        {
+            throw new ArgumentException($"Expected a row of at least one position and a mask of the same length; got {row.Length} and {mask.Length}.", nameof(mask));
+        }
+
+        row.Fill(startTokenId);
+        mask.Clear();
+        mask[0] = 1;
+        var length = Math.Min(caption.Length, row.Length - 1);
+        caption[..length].CopyTo(row[1..]);
+        mask.Slice(1, length).Fill(1);
+    }
+
+    private static void Grow(int n, ref int[] tokens, ref byte[] mask)
+    {
+        if (tokens.Length < n)
+        {
+            tokens = new int[n];
+        }
+
+        if (mask.Length < n)
+        {
+            mask = new byte[n];
+        }
     }
 }

@@ -25,18 +25,38 @@ public static class Dropout
             throw new ArgumentOutOfRangeException(nameof(probability), probability, "Expected a drop probability in [0, 1).");
         }
 
+        Mask(mask, probability, seed, 0);
+        TensorPrimitives.Multiply(input, mask, output);
+    }
+
+    /// <summary>
+    /// Writes the multipliers of elements <c>[firstIndex, firstIndex + N)</c> of the mask that <see cref="Forward"/>
+    /// draws from <paramref name="seed"/>: element i is dropped when the top 24 bits of <c>SplitMix64.Hash(key + i)</c>
+    /// fall below <c>p·2²⁴</c>. Any window of a mask can thus be drawn on its own (a decoding step draws the rows of its
+    /// position that a teacher-forced pass over the whole sequence will draw).
+    /// </summary>
+    /// <param name="mask">(N) written: 0 or 1/(1 − p).</param>
+    /// <param name="probability">Drop probability p in [0, 1).</param>
+    /// <param name="seed">Seed of the mask.</param>
+    /// <param name="firstIndex">Index of <paramref name="mask"/>[0] in the whole mask.</param>
+    public static void Mask(Span<float> mask, float probability, ulong seed, long firstIndex)
+    {
+        if (!(probability >= 0f && probability < 1f))
+        {
+            throw new ArgumentOutOfRangeException(nameof(probability), probability, "Expected a drop probability in [0, 1).");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(firstIndex);
         var keep = 1f / (1f - probability);
-        var key = SplitMix64.Hash(seed);
+        var key = SplitMix64.Hash(seed) + (ulong)firstIndex;
 
         // Compare 24-bit uniform integers so the threshold is exact in float.
         var threshold = (uint)(probability * (1 << 24));
-        for (var i = 0; i < input.Length; i++)
+        for (var i = 0; i < mask.Length; i++)
         {
             var r = (uint)(SplitMix64.Hash(key + (ulong)i) >> 40);
             mask[i] = r < threshold ? 0f : keep;
         }
-
-        TensorPrimitives.Multiply(input, mask, output);
     }
 
     /// <summary>Backward pass: <c>dinp = dout ⊙ mask</c> (overwritten).</summary>
