@@ -206,7 +206,9 @@ public sealed class ClipContrastiveTrainer
             order[i] = i;
         }
 
-        new Random(HashCode.Combine(seed, epoch)).Shuffle(order);
+        // Not HashCode.Combine, which .NET seeds randomly per process: the same Seed must give the same batches in every
+        // process, or a resumed run and a rerun would see other batches than the first run.
+        new Random(Captioning.CaptionTrainer.Mix(seed, epoch)).Shuffle(order);
     }
 
     private void SaveCheckpoint(AdamW optimizer, List<float> losses, int step, int pairs, int batch)
