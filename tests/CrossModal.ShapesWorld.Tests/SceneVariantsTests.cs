@@ -76,6 +76,50 @@ public class SceneVariantsTests
     }
 
     [Fact]
+    public void A_flipped_scene_swaps_above_and_below_and_keeps_left_and_right()
+    {
+        foreach (var scene in Scenes(200))
+        {
+            var flipped = SceneVariants.Flipped(scene);
+            for (var r = 0; r < scene.Description.Relations.Count; r++)
+            {
+                var before = scene.Description.Relations[r].Relation;
+                var expected = before is SpatialRelation.Above or SpatialRelation.Below ? WorldVocabulary.Converse(before) : before;
+                Assert.Equal(expected, flipped.Description.Relations[r].Relation);
+            }
+        }
+    }
+
+    [Fact]
+    public void Swapped_colours_keep_the_bag_of_colours_and_shapes_but_bind_them_differently()
+    {
+        var random = new WorldRandom(5);
+        var swaps = 0;
+        foreach (var scene in Scenes(200))
+        {
+            var swapped = SceneVariants.WithColorsSwapped(scene, random);
+            if (scene.Placements.Count == 1)
+            {
+                Assert.Null(swapped);
+                continue;
+            }
+
+            if (swapped is null)
+            {
+                continue;
+            }
+
+            swaps++;
+            Assert.NotEqual(scene.Description, swapped.Description);
+            Assert.Equal(scene.Description.Objects.Select(o => o.Color).Order(), swapped.Description.Objects.Select(o => o.Color).Order());
+            Assert.Equal(scene.Description.Objects.Select(o => (o.Shape, o.Size)), swapped.Description.Objects.Select(o => (o.Shape, o.Size)));
+            Assert.Equal(1, scene.Description.Objects.Zip(swapped.Description.Objects).Count(p => p.First.Color != p.Second.Color) / 2);
+        }
+
+        Assert.True(swaps > 100, $"only {swaps} swaps in 200 scenes");
+    }
+
+    [Fact]
     public void A_hard_negative_group_holds_different_admitted_scenes_mirror_first()
     {
         var random = new WorldRandom(4);
@@ -88,6 +132,10 @@ public class SceneVariantsTests
             if (scene.Description.Relations.Any(r => r.Relation is SpatialRelation.LeftOf or SpatialRelation.RightOf))
             {
                 Assert.Equal(SceneVariants.Mirrored(scene).Description.Key, group[1].Description.Key);
+            }
+            else if (scene.Description.Relations.Count > 0)
+            {
+                Assert.Equal(SceneVariants.Flipped(scene).Description.Key, group[1].Description.Key);
             }
         }
 

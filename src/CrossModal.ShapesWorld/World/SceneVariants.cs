@@ -73,10 +73,64 @@ public static class SceneVariants
         return new Scene(new SceneDescription(scene.Description.Objects, relations), mirrored);
     }
 
+    /// <summary>The scene flipped top to bottom: every object keeps what it is, y becomes 1 − y, and every stated
+    /// relation is read again from the flipped positions (above ↔ below; left of and right of stay).</summary>
+    /// <param name="scene">The scene.</param>
+    /// <returns>The flipped scene; its description equals <paramref name="scene"/>'s when no relation is vertical.</returns>
+    public static Scene Flipped(Scene scene)
+    {
+        ArgumentNullException.ThrowIfNull(scene);
+        var flipped = scene.Placements.Select(p => p with { Y = 1f - p.Y }).ToArray();
+        var relations = scene.Description.Relations
+            .Select(r => r with { Relation = SceneLayout.Relate(flipped[r.Subject], flipped[r.Landmark]) });
+        return new Scene(new SceneDescription(scene.Description.Objects, relations), flipped);
+    }
+
+    /// <summary>The scene with the colours of two objects exchanged (which two is drawn), everything else kept: the
+    /// same bag of shapes and colours bound differently, the negative that tells whether a model binds each colour to
+    /// its object.</summary>
+    /// <param name="scene">The scene.</param>
+    /// <param name="random">The generator.</param>
+    /// <returns>The swapped scene, or null when the scene has fewer than two objects or every pair shares its colour.</returns>
+    public static Scene? WithColorsSwapped(Scene scene, WorldRandom random)
+    {
+        ArgumentNullException.ThrowIfNull(scene);
+        ArgumentNullException.ThrowIfNull(random);
+        var placements = scene.Placements;
+        var pairs = new List<(int A, int B)>();
+        for (var a = 0; a < placements.Count; a++)
+        {
+            for (var b = a + 1; b < placements.Count; b++)
+            {
+                if (placements[a].Object.Color != placements[b].Object.Color)
+                {
+                    pairs.Add((a, b));
+                }
+            }
+        }
+
+        if (pairs.Count == 0)
+        {
+            return null;
+        }
+
+        var (i, j) = pairs[random.Next(pairs.Count)];
+        var swapped = placements.ToArray();
+        swapped[i] = placements[i] with { Object = placements[i].Object with { Color = placements[j].Object.Color } };
+        swapped[j] = placements[j] with { Object = placements[j].Object with { Color = placements[i].Object.Color } };
+        if (swapped.Select(p => p.Object).Distinct().Count() != swapped.Length)
+        {
+            return null;
+        }
+
+        return new Scene(new SceneDescription(swapped.Select(p => p.Object), scene.Description.Relations), swapped);
+    }
+
     /// <summary>A scene and up to <paramref name="size"/> − 1 hard negatives of it, all different as descriptions and
-    /// all admitted by <paramref name="admit"/>: first the mirrored scene when a relation is horizontal (a relation-only
-    /// difference), then scenes with their shapes redrawn (a shape-only difference), and when those run out (a single
-    /// object has only six other shapes) scenes with their colours redrawn.</summary>
+    /// all admitted by <paramref name="admit"/>, in this order: a relation-only difference (the scene mirrored when a
+    /// relation is horizontal, else flipped when one is vertical), a binding-only difference (two objects' colours
+    /// swapped), then shape-only differences (shapes redrawn), and when those run out (a single object has only six
+    /// other shapes) colour-only ones (colours redrawn).</summary>
     /// <param name="scene">The scene, first in the result.</param>
     /// <param name="size">Scenes wanted in the group, at least 1.</param>
     /// <param name="random">The generator.</param>
@@ -100,7 +154,13 @@ public static class SceneVariants
             }
         }
 
-        TryAdd(Mirrored(scene));
+        var mirrored = Mirrored(scene);
+        TryAdd(mirrored.Description.Equals(scene.Description) ? Flipped(scene) : mirrored);
+        if (WithColorsSwapped(scene, random) is { } swapped)
+        {
+            TryAdd(swapped);
+        }
+
         for (var i = 0; i < drawsPerKind && group.Count < size; i++)
         {
             TryAdd(WithShapesRedrawn(scene, random));
