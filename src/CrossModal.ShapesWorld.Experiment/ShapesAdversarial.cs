@@ -104,7 +104,7 @@ internal static class ShapesAdversarial
                 };
                 var trainer = new AdversarialCaptionTrainer(
                     model, discriminator, clipReward,
-                    captions => clip.EncodeTexts(captions.Select(c => tokenizer.Decode(c)).ToArray()),
+                    (ICaptionEmbedder)clip,
                     tokenizer.EndOfTextId, trainerOptions);
                 var generatorImages = init.Bridge is { } bridge ? bridge.TransformForInference(unpairedImages) : unpairedImages;
                 var decoding = new DecodingOptions { MaxTokens = maxWords + 1 };

@@ -5,6 +5,7 @@ using CrossModal.Models.Clip;
 using System.Threading;
 using CrossModal.Tensors;
 using CrossModal.Text;
+using CrossModal.Training.Adversarial;
 using CrossModal.Training.Contrastive;
 
 namespace CrossModal.ShapesWorld.Experiment;
@@ -16,7 +17,7 @@ namespace CrossModal.ShapesWorld.Experiment;
 /// world's captions, followed by an end-of-text id larger than every word id, because <see cref="ClipTextEncoder"/>
 /// pools at the argmax of the ids as OpenAI's CLIP does.
 /// </summary>
-public sealed class ShapesClip : ITextEncoder, IImageEncoder
+public sealed class ShapesClip : ITextEncoder, IImageEncoder, ICaptionEmbedder
 {
     private readonly int _context;
     private int[] _ids = [];
@@ -178,6 +179,57 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder
         }
 
         return result;
+    }
+
+    /// <summary>Embeds captions given as ids of <see cref="Tokenizer"/> (the vocabulary the world's captioners write
+    /// in) without making strings: the ids other than padding, start and end of text, then this CLIP's end-of-text id
+    /// — the same ids <see cref="EncodeTexts"/> gives the decoded caption, written into reused buffers, so the
+    /// adversarial trainer's CLIP reward allocates nothing per step.</summary>
+    /// <param name="captions">The captions.</param>
+    /// <param name="destination">(S, D) overwritten.</param>
+    public void Embed(RewardBatch captions, EmbeddingMatrix destination)
+    {
+        ArgumentNullException.ThrowIfNull(captions);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (destination.Rows != captions.Count || destination.Dimension != Dimension)
+        {
+            throw new ArgumentException($"destination is ({destination.Rows}, {destination.Dimension}); expected ({captions.Count}, {Dimension}).", nameof(destination));
+        }
+
+        var chunk = Model.EncodeBatchSize;
+        if (_ids.Length < chunk * _context)
+        {
+            _ids = new int[chunk * _context];
+        }
+
+        for (var start = 0; start < captions.Count; start += chunk)
+        {
+            var count = Math.Min(chunk, captions.Count - start);
+            for (var i = 0; i < count; i++)
+            {
+                var row = _ids.AsSpan(i * _context, _context);
+                row.Clear();
+                var n = 0;
+                foreach (var id in captions.Caption(start + i))
+                {
+                    if (id == Tokenizer.PaddingId || id == Tokenizer.StartOfTextId || id == Tokenizer.EndOfTextId)
+                    {
+                        continue;
+                    }
+
+                    if (n == _context - 1)
+                    {
+                        break;
+                    }
+
+                    row[n++] = id;
+                }
+
+                row[n] = EndOfTextId;
+            }
+
+            Model.EncodeTokens(_ids.AsSpan(0, count * _context), count, destination.Span.Slice(start * Dimension, count * Dimension));
+        }
     }
 
     /// <inheritdoc />

@@ -78,6 +78,21 @@ public sealed class ExperimentMechanicsTests
         Assert.All(new[] { fixedScale, learned }, r => Assert.Equal(ShapesExperiment.Systems.Count + 1, r.Runs.Select(x => x.System).Distinct().Count())); // + CgT-GAN
     }
 
+    /// <summary>The adversarial stage embeds sampled captions from their ids (no strings): the embeddings must be those
+    /// of the decoded text, with start, padding and end ids left out as decoding leaves them out.</summary>
+    [Fact]
+    public void TheClipEmbedsCaptionIdsExactlyAsItEmbedsTheirDecodedText()
+    {
+        var result = ShapesExperiment.Run(Tiny(workers: 1));
+        var clip = result.Clip;
+        var words = clip.Tokenizer;
+        string[] captions = [.. result.RunsOf("C1").First().Captions.Take(4), "a small red circle left of a large blue square"];
+        var ids = captions.Select((c, i) => (i % 2 == 0 ? new[] { words.StartOfTextId!.Value } : []).Concat(words.Encode(c)).Append(words.PaddingId).ToArray()).ToList();
+        var embedded = new CrossModal.Abstractions.EmbeddingMatrix(captions.Length, clip.Dimension);
+        clip.Embed(new CrossModal.Training.Adversarial.RewardBatch(ids, Enumerable.Range(0, ids.Count).ToArray()), embedded);
+        Assert.Equal(clip.EncodeTexts(captions).Span.ToArray(), embedded.Span.ToArray());
+    }
+
     [Fact]
     public void OptionsRejectABadLogitScaleAndNoWorkers()
     {

@@ -40,7 +40,7 @@ internal static class ShapesExperimentCommand
         command.Options.Add(logitScale);
         command.Options.Add(split);
         command.Options.Add(clipSteps);
-        var clipHardNegatives = new Option<int?>("--clip-hard-negatives") { Description = "Pairs per hard-negative group of the CLIP's training data: a web pair and its variants with shapes or colours redrawn or the scene mirrored, in one batch (default 4; 1: the web pairs alone)." };
+        var clipHardNegatives = new Option<int?>("--clip-hard-negatives") { Description = "Pairs per hard-negative group of the CLIP's training data: a web pair and its minimal variants (the scene mirrored or flipped, two colours swapped, shapes redrawn), in one batch (default 4; 1: the web pairs alone)." };
         command.Options.Add(clipHardNegatives);
         command.Options.Add(captionerSteps);
         command.Options.Add(worlds);
