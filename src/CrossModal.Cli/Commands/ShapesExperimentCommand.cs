@@ -22,7 +22,7 @@ internal static class ShapesExperimentCommand
         var quick = new Option<bool>("--quick") { Description = "A small world, one seed, short budgets (about 2 minutes)." };
         var json = new Option<bool>("--json") { Description = "Print {\"strategies\": {…}, \"retrieval_ceiling\": {…}, \"differences_to_c1\": {…}, \"gap\": {…}, \"gap_study\": […], …} on stdout." };
         var worlds = new Option<int?>("--worlds") { Description = "Repeat the whole run (world, CLIP, captioners) over N world seeds (the world seed, +1, …) and pool them (default 1)." };
-        var gapStudy = new Option<string?>("--gap-study") { Description = "Gap study arms: 'none', 'emulated' (shift the trained CLIP's image embeddings; default with --quick) or 'full' (also CLIPs trained at other temperatures; default)." };
+        var gapStudy = new Option<string?>("--gap-study") { Description = "Gap study arms: 'none', 'emulated' (shift the trained CLIP's image embeddings; the default) or 'full' (also CLIPs trained at other temperatures, about 5 more minutes per temperature)." };
         var resamples = new Option<int?>("--bootstrap-resamples") { Description = "Resamples of the paired bootstrap of each bridge's scene-F1 difference to C1 (default 2000; at least 100)." };
         var worldSeed = new Option<ulong?>("--world-seed") { Description = "Seed of the world (scenes, captions, renders); default 1." };
         var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (e.g. 100, CLIP's final value), or 'learned' (the default)." };
