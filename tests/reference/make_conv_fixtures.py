@@ -58,67 +58,42 @@ def pool(name, seed, b, c, h, w, k, stride):
     })
 
 
-def tower(name, seed):
+def tower(name, seed, global_max_pool=False):
     """The convolutional CLIP image tower "4 M 6 M" at S = 8 with D = 5: conv3x3 (pad 1, bias) -> GELU (tanh) ->
-    max-pool 2 -> conv3x3 -> GELU -> max-pool 2 -> flatten (C, y, x) -> LayerNorm -> linear without bias. Names as the
-    C# tower's parameters (layers.{i}.weight, layers.{i}.bias, post_layernorm.*, visual_projection.weight)."""
+    max-pool 2 -> conv3x3 -> GELU -> max-pool 2 -> flatten (C, y, x) -> LayerNorm -> linear without bias. With
+    global_max_pool (conv_global_max_pool), the last (6, 2, 2) map is also max-pooled over its 2x2 positions ->
+    LayerNorm(6) -> linear without bias, and the two projections are summed. Names as the C# tower's parameters
+    (layers.{i}.weight, layers.{i}.bias, post_layernorm.*, visual_projection.weight, pool_layernorm.*,
+    pool_projection.weight). The pooled branch's tensors are drawn after the others, so the tower without it gets
+    the same numbers either way."""
     g = torch.Generator().manual_seed(seed)
     pixels = torch.randn(3, 3, 8, 8, generator=g)
-    w0 = (torch.randn(4, 3, 3, 3, generator=g) * 0.3).requires_grad_(True)
-    b0 = (torch.randn(4, generator=g) * 0.1).requires_grad_(True)
-    w1 = (torch.randn(6, 4, 3, 3, generator=g) * 0.3).requires_grad_(True)
-    b1 = (torch.randn(6, generator=g) * 0.1).requires_grad_(True)
-    ln_w = (1 + 0.1 * torch.randn(24, generator=g)).requires_grad_(True)
-    ln_b = (0.1 * torch.randn(24, generator=g)).requires_grad_(True)
-    proj = (torch.randn(5, 6 * 2 * 2, generator=g) * 0.3).requires_grad_(True)
-    x = F.max_pool2d(F.gelu(F.conv2d(pixels, w0, b0, padding=1), approximate="tanh"), 2)
-    x = F.max_pool2d(F.gelu(F.conv2d(x, w1, b1, padding=1), approximate="tanh"), 2)
-    out = F.layer_norm(x.flatten(1), (24,), ln_w, ln_b, 1e-5) @ proj.t()
+    params = {
+        "layers.0.weight": torch.randn(4, 3, 3, 3, generator=g) * 0.3,
+        "layers.0.bias": torch.randn(4, generator=g) * 0.1,
+        "layers.1.weight": torch.randn(6, 4, 3, 3, generator=g) * 0.3,
+        "layers.1.bias": torch.randn(6, generator=g) * 0.1,
+        "post_layernorm.weight": 1 + 0.1 * torch.randn(24, generator=g),
+        "post_layernorm.bias": 0.1 * torch.randn(24, generator=g),
+        "visual_projection.weight": torch.randn(5, 6 * 2 * 2, generator=g) * 0.3,
+    }
+    if global_max_pool:
+        params["pool_layernorm.weight"] = 1 + 0.1 * torch.randn(6, generator=g)
+        params["pool_layernorm.bias"] = 0.1 * torch.randn(6, generator=g)
+        params["pool_projection.weight"] = torch.randn(5, 6, generator=g) * 0.3
+    for p in params.values():
+        p.requires_grad_(True)
+    x = F.max_pool2d(F.gelu(F.conv2d(pixels, params["layers.0.weight"], params["layers.0.bias"], padding=1), approximate="tanh"), 2)
+    x = F.max_pool2d(F.gelu(F.conv2d(x, params["layers.1.weight"], params["layers.1.bias"], padding=1), approximate="tanh"), 2)
+    out = F.layer_norm(x.flatten(1), (24,), params["post_layernorm.weight"], params["post_layernorm.bias"], 1e-5) @ params["visual_projection.weight"].t()
+    if global_max_pool:
+        pooled = F.layer_norm(F.max_pool2d(x, 2).flatten(1), (6,), params["pool_layernorm.weight"], params["pool_layernorm.bias"], 1e-5)
+        out = out + pooled @ params["pool_projection.weight"].t()
     dout = torch.randn(out.shape, generator=g)
     out.backward(dout)
-    save(name, {
-        "pixels": pixels, "layers.0.weight": w0, "layers.0.bias": b0, "layers.1.weight": w1, "layers.1.bias": b1,
-        "post_layernorm.weight": ln_w, "post_layernorm.bias": ln_b,
-        "visual_projection.weight": proj, "out": out, "dout": dout,
-        "d.layers.0.weight": w0.grad, "d.layers.0.bias": b0.grad, "d.layers.1.weight": w1.grad,
-        "d.layers.1.bias": b1.grad, "d.post_layernorm.weight": ln_w.grad, "d.post_layernorm.bias": ln_b.grad,
-        "d.visual_projection.weight": proj.grad,
-    })
-
-
-def tower_max(name, seed):
-    """The same tower with the position-free branch (conv_global_max_pool): the last (6, 2, 2) map is also max-pooled
-    over its 2x2 positions -> LayerNorm(6) -> linear without bias, and the two projections are summed. Names as the
-    C# tower's (pool_layernorm.*, pool_projection.weight)."""
-    g = torch.Generator().manual_seed(seed)
-    pixels = torch.randn(3, 3, 8, 8, generator=g)
-    w0 = (torch.randn(4, 3, 3, 3, generator=g) * 0.3).requires_grad_(True)
-    b0 = (torch.randn(4, generator=g) * 0.1).requires_grad_(True)
-    w1 = (torch.randn(6, 4, 3, 3, generator=g) * 0.3).requires_grad_(True)
-    b1 = (torch.randn(6, generator=g) * 0.1).requires_grad_(True)
-    ln_w = (1 + 0.1 * torch.randn(24, generator=g)).requires_grad_(True)
-    ln_b = (0.1 * torch.randn(24, generator=g)).requires_grad_(True)
-    proj = (torch.randn(5, 6 * 2 * 2, generator=g) * 0.3).requires_grad_(True)
-    pln_w = (1 + 0.1 * torch.randn(6, generator=g)).requires_grad_(True)
-    pln_b = (0.1 * torch.randn(6, generator=g)).requires_grad_(True)
-    pproj = (torch.randn(5, 6, generator=g) * 0.3).requires_grad_(True)
-    x = F.max_pool2d(F.gelu(F.conv2d(pixels, w0, b0, padding=1), approximate="tanh"), 2)
-    x = F.max_pool2d(F.gelu(F.conv2d(x, w1, b1, padding=1), approximate="tanh"), 2)
-    flat = F.layer_norm(x.flatten(1), (24,), ln_w, ln_b, 1e-5) @ proj.t()
-    pooled = F.layer_norm(F.max_pool2d(x, 2).flatten(1), (6,), pln_w, pln_b, 1e-5) @ pproj.t()
-    out = flat + pooled
-    dout = torch.randn(out.shape, generator=g)
-    out.backward(dout)
-    save(name, {
-        "pixels": pixels, "layers.0.weight": w0, "layers.0.bias": b0, "layers.1.weight": w1, "layers.1.bias": b1,
-        "post_layernorm.weight": ln_w, "post_layernorm.bias": ln_b, "visual_projection.weight": proj,
-        "pool_layernorm.weight": pln_w, "pool_layernorm.bias": pln_b, "pool_projection.weight": pproj,
-        "out": out, "dout": dout,
-        "d.layers.0.weight": w0.grad, "d.layers.0.bias": b0.grad, "d.layers.1.weight": w1.grad,
-        "d.layers.1.bias": b1.grad, "d.post_layernorm.weight": ln_w.grad, "d.post_layernorm.bias": ln_b.grad,
-        "d.visual_projection.weight": proj.grad, "d.pool_layernorm.weight": pln_w.grad,
-        "d.pool_layernorm.bias": pln_b.grad, "d.pool_projection.weight": pproj.grad,
-    })
+    tensors = {"pixels": pixels, **params, "out": out, "dout": dout}
+    tensors.update({"d." + k: p.grad for k, p in params.items()})
+    save(name, tensors)
 
 
 def main():
@@ -131,7 +106,7 @@ def main():
     pool("maxpool_k2_s2_odd", 22, 2, 2, 9, 7, 2, 2)
     pool("maxpool_k3_s2", 23, 1, 3, 9, 9, 3, 2)
     tower("conv_tower", 31)
-    tower_max("conv_tower_max", 32)
+    tower("conv_tower_max", 32, global_max_pool=True)
 
 
 if __name__ == "__main__":

@@ -64,26 +64,22 @@ public static class SceneVariants
     /// relation is read again from the mirrored positions (left of ↔ right of; above and below stay).</summary>
     /// <param name="scene">The scene.</param>
     /// <returns>The mirrored scene; its description equals <paramref name="scene"/>'s when no relation is horizontal.</returns>
-    public static Scene Mirrored(Scene scene)
-    {
-        ArgumentNullException.ThrowIfNull(scene);
-        var mirrored = scene.Placements.Select(p => p with { X = 1f - p.X }).ToArray();
-        var relations = scene.Description.Relations
-            .Select(r => r with { Relation = SceneLayout.Relate(mirrored[r.Subject], mirrored[r.Landmark]) });
-        return new Scene(new SceneDescription(scene.Description.Objects, relations), mirrored);
-    }
+    public static Scene Mirrored(Scene scene) => Reflected(scene, static p => p with { X = 1f - p.X });
 
     /// <summary>The scene flipped top to bottom: every object keeps what it is, y becomes 1 − y, and every stated
     /// relation is read again from the flipped positions (above ↔ below; left of and right of stay).</summary>
     /// <param name="scene">The scene.</param>
     /// <returns>The flipped scene; its description equals <paramref name="scene"/>'s when no relation is vertical.</returns>
-    public static Scene Flipped(Scene scene)
+    public static Scene Flipped(Scene scene) => Reflected(scene, static p => p with { Y = 1f - p.Y });
+
+    // Moves every object and reads each stated relation again from the moved positions.
+    private static Scene Reflected(Scene scene, Func<PlacedObject, PlacedObject> reflect)
     {
         ArgumentNullException.ThrowIfNull(scene);
-        var flipped = scene.Placements.Select(p => p with { Y = 1f - p.Y }).ToArray();
+        var moved = scene.Placements.Select(reflect).ToArray();
         var relations = scene.Description.Relations
-            .Select(r => r with { Relation = SceneLayout.Relate(flipped[r.Subject], flipped[r.Landmark]) });
-        return new Scene(new SceneDescription(scene.Description.Objects, relations), flipped);
+            .Select(r => r with { Relation = SceneLayout.Relate(moved[r.Subject], moved[r.Landmark]) });
+        return new Scene(new SceneDescription(scene.Description.Objects, relations), moved);
     }
 
     /// <summary>The scene with the colours of two objects exchanged (which two is drawn), everything else kept: the
