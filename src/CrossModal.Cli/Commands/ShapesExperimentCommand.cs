@@ -18,7 +18,7 @@ internal static class ShapesExperimentCommand
     public static Command Configure(Command command)
     {
         var output = new Option<string>("--out") { Description = "Output folder (results.md, results.json, SVG and PNG plots, PNG photos, safetensors models).", DefaultValueFactory = _ => Path.Combine("out", "shapes") };
-        var seeds = new Option<int?>("--seeds") { Description = "Captioner seeds per system (default 3; 1 with --quick)." };
+        var seeds = new Option<int?>("--seeds") { Description = "Captioner seeds per system (default 1; more seeds add the training randomness to the intervals at proportionally more time)." };
         var quick = new Option<bool>("--quick") { Description = "A small world, one seed, short budgets (about 2 minutes)." };
         var json = new Option<bool>("--json") { Description = "Print {\"strategies\": {…}, \"retrieval_ceiling\": {…}, \"differences_to_c1\": {…}, \"gap\": {…}, \"gap_study\": […], …} on stdout." };
         var worlds = new Option<int?>("--worlds") { Description = "Repeat the whole run (world, CLIP, captioners) over N world seeds (the world seed, +1, …) and pool them (default 1)." };
@@ -28,7 +28,7 @@ internal static class ShapesExperimentCommand
         var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (e.g. 100, CLIP's final value), or 'learned' (the default)." };
         var split = new Option<string?>("--split") { Description = "Score on the 'test' photos (default) or the 'validation' photos (choose settings there, never on test)." };
         var clipSteps = new Option<int?>("--clip-steps") { Description = "Contrastive training steps (default 1500; 400 with --quick)." };
-        var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner (default 600; 300 with --quick)." };
+        var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner (default 2400; 300 with --quick)." };
         var adversarialSteps = new Option<int?>("--adversarial-steps") { Description = "Generator steps of the CgT-GAN row, trained from each seed's C1 captioner (default 300; 60 with --quick; 0 leaves the row out)." };
         var adversarialAblations = new Option<bool>("--adversarial-ablations") { Description = "Also train the CgT-GAN ablations CLIP-cos + D, CLIP-agg only and D only." };
         command.Description = "ShapesWorld. Without a subcommand: run the experiment (train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos).";
