@@ -21,8 +21,7 @@ public sealed class ShapesExperimentOptions
 
     /// <summary>How many seeds each captioner is trained with (the world and the CLIP model are shared).</summary>
     /// <value>1: within the 15-minute budget the captioner time buys either seeds or steps, and on the validation split
-    /// steps decide competence (a paired captioner at 600 steps of 32 wrote 7.5 % of the scene, at 3,200 steps 32.0 %;
-    /// docs/shapesworld.md). The bootstrap intervals then cover the evaluation photos;
+    /// steps decide competence (<see cref="CaptionerSteps"/>). The bootstrap intervals then cover the evaluation photos;
     /// more seeds add the training randomness at proportionally more time.</value>
     public int Seeds { get; set; } = 1;
 
@@ -95,7 +94,7 @@ public sealed class ShapesExperimentOptions
 
     /// <summary>Optimiser steps of every captioner (the same budget for each strategy and the ceiling).</summary>
     /// <value>3200 (five epochs of the 20,000 captions: the most that fits the 15-minute run; on the validation photos
-    /// a paired captioner wrote 28.3 % of the scene at 2,400 steps, 32.0 % at 3,200 and 36.3 % at 4,800); 300 in
+    /// a paired captioner wrote 7.5 % of the scene at 600 steps, 28.3 % at 2,400, 32.0 % at 3,200 and 36.3 % at 4,800); 300 in
     /// <see cref="Quick"/>.</value>
     public int CaptionerSteps { get; set; } = 3200;
 
