@@ -190,6 +190,7 @@ public sealed class ShapesExperimentOptions
             TestScenes = World.TestScenes,
             ReferencesPerScene = World.ReferencesPerScene,
             ObjectCountWeights = World.ObjectCountWeights,
+            Kinds = World.Kinds,
         };
         return copy;
     }

@@ -6,6 +6,7 @@ using System.Collections.Generic;
 using System.Linq;
 using CrossModal.Abstractions;
 using CrossModal.ShapesWorld.Experiment;
+using CrossModal.ShapesWorld.World;
 using Spectre.Console;
 
 namespace CrossModal.Cli.Commands;
@@ -42,6 +43,10 @@ internal static class ShapesExperimentCommand
         command.Options.Add(clipSteps);
         var clipHardNegatives = new Option<int?>("--clip-hard-negatives") { Description = "Pairs per hard-negative group of the CLIP's training data: a web pair and its minimal variants (the scene mirrored or flipped, two colours swapped, shapes redrawn), in one batch (default 4; 1: the web pairs alone)." };
         command.Options.Add(clipHardNegatives);
+        var shapes = new Option<string?>("--shapes") { Description = "The world's shapes: comma-separated words (circle,square,triangle,star,cross,diamond,heart), 'default' (the first five) or 'all'." };
+        var colors = new Option<string?>("--colors") { Description = "The world's colours: comma-separated words (red,orange,yellow,green,blue,purple,pink), 'default' (red,yellow,green,blue,purple) or 'all'." };
+        command.Options.Add(shapes);
+        command.Options.Add(colors);
         command.Options.Add(captionerSteps);
         command.Options.Add(worlds);
         command.Options.Add(gapStudy);
@@ -62,6 +67,18 @@ internal static class ShapesExperimentCommand
             if (parse.GetValue(worldSeed) is { } ws)
             {
                 options.World.Seed = ws;
+            }
+
+            if (parse.GetValue(shapes) is not null || parse.GetValue(colors) is not null)
+            {
+                try
+                {
+                    options.World.Kinds = ObjectKinds.Parse(parse.GetValue(shapes) ?? "default", parse.GetValue(colors) ?? "default");
+                }
+                catch (ArgumentException e)
+                {
+                    throw new CommandLineError($"--{(e.ParamName == "colors" ? "colors" : "shapes")}: {e.Message.Split(" (Parameter")[0]}");
+                }
             }
 
             if (parse.GetValue(logitScale) is { } scaleText)

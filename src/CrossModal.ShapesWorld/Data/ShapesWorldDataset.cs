@@ -40,7 +40,7 @@ public sealed class ShapesWorldDataset
         Validation = splits[4];
         Test = splits[5];
         Splits = splits;
-        TextToImage = new CaptionRenderer(renderer, RenderStyle.Synthetic);
+        TextToImage = new CaptionRenderer(renderer, RenderStyle.Synthetic, options.Kinds);
     }
 
     /// <summary>The options the dataset was made with.</summary>
@@ -82,7 +82,7 @@ public sealed class ShapesWorldDataset
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var generator = new SceneGenerator(options.ObjectCountWeights);
+        var generator = new SceneGenerator(options.ObjectCountWeights, options.Kinds);
         var renderer = new ShapesRenderer(options.ImageSize);
 
         string[] names = ["web", "corpus", "auxiliary", "unpaired", "validation", "test"];
@@ -159,7 +159,7 @@ public sealed class ShapesWorldDataset
     /// The web pairs in groups of hard negatives, for contrastive training with
     /// <c>ClipContrastiveTrainerOptions.GroupSize</c> = <paramref name="groupSize"/>: each web pair is followed by
     /// <paramref name="groupSize"/> − 1 minimal-pair variants of its scene (<see cref="SceneVariants.HardNegativeGroup"/>:
-    /// mirrored, shapes redrawn, colours redrawn), each photographed and captioned afresh from seeds derived from the
+    /// mirrored, shapes redrawn, colours redrawn, from the world's <see cref="ShapesWorldOptions.Kinds"/>), each photographed and captioned afresh from seeds derived from the
     /// pair's. Only variants that the dataset's scene hash assigns to the web split are used, so no variant can be a
     /// scene of another split (the validation and test scenes stay unseen); the share of admissible variants is the web
     /// split's share of all requested items. A web pair with too few admissible variants
@@ -177,7 +177,7 @@ public sealed class ShapesWorldDataset
         {
             var random = new WorldRandom(WorldRandom.Derive(examples[i].RenderSeed, VariantStream));
             var group = SceneVariants.HardNegativeGroup(examples[i].Scene, groupSize, random,
-                d => Bucket(_splitSeed, d.Key, _cumulative) == webBucket);
+                d => Bucket(_splitSeed, d.Key, _cumulative) == webBucket, Options.Kinds);
             groups[i] = group.Count == groupSize ? group : null;
         });
 

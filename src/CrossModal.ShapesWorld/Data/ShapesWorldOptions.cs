@@ -47,6 +47,10 @@ public sealed class ShapesWorldOptions
     /// <value>0.2, 0.4, 0.4.</value>
     public IReadOnlyList<double> ObjectCountWeights { get; set; } = SceneGenerator.DefaultObjectCountWeights;
 
+    /// <summary>The shapes and colours objects are drawn from (<see cref="ObjectKinds"/>).</summary>
+    /// <value><see cref="ObjectKinds.Default"/>: five shapes × five colours. <see cref="ObjectKinds.All"/> gives 7 × 7.</value>
+    public ObjectKinds Kinds { get; set; } = ObjectKinds.Default;
+
     /// <summary>The small preset for quick runs and tests: 2,000 web pairs, 2,000 corpus captions, 20 auxiliary pairs, 200 unpaired photos, 50 validation and 100 test scenes.</summary>
     /// <returns>New options.</returns>
     public static ShapesWorldOptions Quick() => new()
@@ -73,7 +77,12 @@ public sealed class ShapesWorldOptions
         Check(ReferencesPerScene is >= 1 and <= 10, nameof(ReferencesPerScene), "1 to 10", ReferencesPerScene);
         long total = (long)WebPairs + CorpusCaptions + AuxiliaryPairs + UnpairedPhotos + ValidationScenes + TestScenes;
         Check(total is > 0 and <= 5_000_000, "split sizes", "a total of 1 to 5,000,000", total);
-        _ = new SceneGenerator(ObjectCountWeights);
+        if (Kinds is null)
+        {
+            throw new ArgumentException("ShapesWorldOptions.Kinds must be set (ObjectKinds.Default or ObjectKinds.All, for example).", nameof(Kinds));
+        }
+
+        _ = new SceneGenerator(ObjectCountWeights, Kinds);
     }
 
     private static void Check(bool ok, string name, string expected, object actual)

@@ -51,10 +51,12 @@ public sealed class ParsedCaption
     /// text-to-image model does with an underspecified prompt); null when no object was read.
     /// </summary>
     /// <param name="random">The generator for the missing attributes.</param>
+    /// <param name="kinds">The colours a missing colour is drawn from (default <see cref="ObjectKinds.Default"/>).</param>
     /// <returns>The description or null.</returns>
-    public SceneDescription? ToSceneDescription(WorldRandom random)
+    public SceneDescription? ToSceneDescription(WorldRandom random, ObjectKinds? kinds = null)
     {
         ArgumentNullException.ThrowIfNull(random);
+        var colors = (kinds ?? ObjectKinds.Default).Colors;
         if (Objects.Count == 0)
         {
             return null;
@@ -62,7 +64,7 @@ public sealed class ParsedCaption
 
         return new SceneDescription(
             Objects.Select(o => new ObjectDescription(
-                o.Shape, o.Color ?? random.Pick(WorldVocabulary.Colors), o.Size ?? random.Pick(WorldVocabulary.Sizes))),
+                o.Shape, o.Color ?? random.Pick(colors), o.Size ?? random.Pick(WorldVocabulary.Sizes))),
             Relations);
     }
 }

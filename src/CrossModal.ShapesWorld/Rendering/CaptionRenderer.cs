@@ -12,8 +12,11 @@ namespace CrossModal.ShapesWorld.Rendering;
 /// </summary>
 /// <param name="renderer">The renderer to draw with.</param>
 /// <param name="style">The style (default synthetic).</param>
-public sealed class CaptionRenderer(ShapesRenderer renderer, RenderStyle style = RenderStyle.Synthetic)
+/// <param name="kinds">The colours an unstated colour is drawn from: the world's (default <see cref="ObjectKinds.Default"/>).</param>
+public sealed class CaptionRenderer(ShapesRenderer renderer, RenderStyle style = RenderStyle.Synthetic, ObjectKinds? kinds = null)
 {
+    private readonly ObjectKinds _kinds = kinds ?? ObjectKinds.Default;
+
     private readonly ShapesRenderer _renderer = renderer ?? throw new ArgumentNullException(nameof(renderer));
 
     /// <summary>The style images are drawn in.</summary>
@@ -26,7 +29,7 @@ public sealed class CaptionRenderer(ShapesRenderer renderer, RenderStyle style =
     public ImageData Render(string caption, ulong seed)
     {
         var random = new WorldRandom(seed);
-        SceneDescription? description = CaptionParser.Parse(caption).ToSceneDescription(random);
+        SceneDescription? description = CaptionParser.Parse(caption).ToSceneDescription(random, _kinds);
         if (description is null)
         {
             // Nothing to draw: an empty, off-screen object keeps the background only.

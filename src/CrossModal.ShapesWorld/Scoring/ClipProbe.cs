@@ -21,7 +21,7 @@ public sealed record ProbeResult(string Name, double Accuracy, double Chance, in
 /// 75 % of them and scored on the rest. What a linear read-out cannot find in the embedding, no captioner fed that
 /// embedding can state reliably; the probes therefore say, cheaply and per attribute, what the image tower sees.
 /// Attributes come from single-object photos; relations from two-object photos: <c>relation axis</c> (side by side or
-/// one above the other) and <c>relation</c> (where the object of the earlier colour, in <see cref="WorldVocabulary.Colors"/>'s
+/// one above the other) and <c>relation</c> (where the object of the earlier colour, in <see cref="ShapeColor"/>'s
 /// order, is relative to the other; only photos of two different colours, so the subject is identifiable).
 /// </summary>
 public static class ClipProbe
@@ -31,10 +31,12 @@ public static class ClipProbe
     /// <param name="imageSize">Side of the photos (the world's image size).</param>
     /// <param name="photos">Photos per kind (single-object and two-object); 1,204 by default, 900 train / 304 test.</param>
     /// <param name="seed">Seed of the scenes and renders (use one the world's splits do not use).</param>
+    /// <param name="kinds">The world's shapes and colours, the labels the probes read (default <see cref="ObjectKinds.Default"/>).</param>
     /// <returns>One result per probe, in the order shape, colour, size, relation axis, relation.</returns>
-    public static IReadOnlyList<ProbeResult> Run(IImageEncoder encoder, int imageSize, int photos = 1204, ulong seed = 0x9E0BE)
+    public static IReadOnlyList<ProbeResult> Run(IImageEncoder encoder, int imageSize, int photos = 1204, ulong seed = 0x9E0BE, ObjectKinds? kinds = null)
     {
         ArgumentNullException.ThrowIfNull(encoder);
+        kinds ??= ObjectKinds.Default;
         ArgumentOutOfRangeException.ThrowIfLessThan(photos, 8);
         var renderer = new ShapesRenderer(imageSize);
         var singles = new List<(ImageData Image, ObjectDescription Object)>(photos);
@@ -42,7 +44,7 @@ public static class ClipProbe
         var random = new WorldRandom(seed);
         while (singles.Count < photos)
         {
-            var o = new ObjectDescription(random.Pick(WorldVocabulary.Shapes), random.Pick(WorldVocabulary.Colors), random.Pick(WorldVocabulary.Sizes));
+            var o = new ObjectDescription(random.Pick(kinds.Shapes), random.Pick(kinds.Colors), random.Pick(WorldVocabulary.Sizes));
             if (SceneLayout.TryPlace(new SceneDescription([o], []), random, 1f, out var scene))
             {
                 singles.Add((renderer.Render(scene!, RenderStyle.Photo, random.NextUInt64()), o));
@@ -51,8 +53,8 @@ public static class ClipProbe
 
         while (pairs.Count < photos)
         {
-            var a = new ObjectDescription(random.Pick(WorldVocabulary.Shapes), random.Pick(WorldVocabulary.Colors), random.Pick(WorldVocabulary.Sizes));
-            var b = new ObjectDescription(random.Pick(WorldVocabulary.Shapes), random.Pick(WorldVocabulary.Colors), random.Pick(WorldVocabulary.Sizes));
+            var a = new ObjectDescription(random.Pick(kinds.Shapes), random.Pick(kinds.Colors), random.Pick(WorldVocabulary.Sizes));
+            var b = new ObjectDescription(random.Pick(kinds.Shapes), random.Pick(kinds.Colors), random.Pick(WorldVocabulary.Sizes));
             var relation = random.Pick(WorldVocabulary.Relations);
             if (a == b || !SceneLayout.TryPlace(new SceneDescription([a, b], [new RelationDescription(0, relation, 1)]), random, 1f, out var scene))
             {
@@ -61,7 +63,7 @@ public static class ClipProbe
 
             // Put the object of the earlier colour first; its relation to the other is then readable from the photo.
             var ordered = a.Color != b.Color;
-            if (ordered && Array.IndexOf(WorldVocabulary.Colors, b.Color) < Array.IndexOf(WorldVocabulary.Colors, a.Color))
+            if (ordered && b.Color < a.Color)
             {
                 relation = WorldVocabulary.Converse(relation);
             }

@@ -5,7 +5,7 @@ namespace CrossModal.ShapesWorld.World;
 
 /// <summary>
 /// Samples scenes: an object count from <see cref="ObjectCountWeights"/>, that many distinct (shape, colour, size)
-/// objects, a chain of uniformly drawn relations (object 0–1, 1–2), and a layout where they hold. A description
+/// objects of <see cref="Kinds"/>, a chain of uniformly drawn relations (object 0–1, 1–2), and a layout where they hold. A description
 /// with no layout (three large objects in a row) is redrawn, so such scenes never occur.
 /// </summary>
 public sealed class SceneGenerator
@@ -14,8 +14,9 @@ public sealed class SceneGenerator
 
     /// <summary>Creates a generator.</summary>
     /// <param name="objectCountWeights">Relative frequency of scenes with 1, 2 and 3 objects (default 0.2, 0.4, 0.4).</param>
+    /// <param name="kinds">The shapes and colours objects are drawn from (default <see cref="ObjectKinds.Default"/>).</param>
     /// <exception cref="ArgumentException">Not 1–3 weights, a negative weight, or all zero.</exception>
-    public SceneGenerator(IReadOnlyList<double>? objectCountWeights = null)
+    public SceneGenerator(IReadOnlyList<double>? objectCountWeights = null, ObjectKinds? kinds = null)
     {
         IReadOnlyList<double> w = objectCountWeights ?? DefaultObjectCountWeights;
         if (w.Count is < 1 or > 3)
@@ -47,6 +48,7 @@ public sealed class SceneGenerator
         }
 
         ObjectCountWeights = [.. w];
+        Kinds = kinds ?? ObjectKinds.Default;
     }
 
     /// <summary>The default object-count weights: 20 % one object, 40 % two, 40 % three.</summary>
@@ -54,6 +56,9 @@ public sealed class SceneGenerator
 
     /// <summary>Relative frequency of scenes with 1, 2 and 3 objects.</summary>
     public IReadOnlyList<double> ObjectCountWeights { get; }
+
+    /// <summary>The shapes and colours objects are drawn from.</summary>
+    public ObjectKinds Kinds { get; }
 
     /// <summary>Samples one placed scene.</summary>
     /// <param name="random">The generator; the scene is a pure function of its state.</param>
@@ -91,13 +96,13 @@ public sealed class SceneGenerator
         return count;
     }
 
-    private static SceneDescription NextDescription(WorldRandom random, int count)
+    private SceneDescription NextDescription(WorldRandom random, int count)
     {
         var objects = new List<ObjectDescription>(count);
         while (objects.Count < count)
         {
             var o = new ObjectDescription(
-                random.Pick(WorldVocabulary.Shapes), random.Pick(WorldVocabulary.Colors), random.Pick(WorldVocabulary.Sizes));
+                random.Pick(Kinds.Shapes), random.Pick(Kinds.Colors), random.Pick(WorldVocabulary.Sizes));
             if (!objects.Contains(o))
             {
                 objects.Add(o);

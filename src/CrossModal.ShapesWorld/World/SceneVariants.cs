@@ -18,17 +18,25 @@ public static class SceneVariants
     /// kept), the objects staying pairwise different.</summary>
     /// <param name="scene">The scene.</param>
     /// <param name="random">The generator; the variant is a pure function of its state.</param>
+    /// <param name="kinds">The shapes to draw from (default <see cref="ObjectKinds.Default"/>).</param>
     /// <returns>A scene whose description differs from <paramref name="scene"/>'s in every object's shape.</returns>
-    public static Scene WithShapesRedrawn(Scene scene, WorldRandom random) =>
-        Redrawn(scene, random, static (o, r) => o with { Shape = Other(WorldVocabulary.Shapes, o.Shape, r) });
+    public static Scene WithShapesRedrawn(Scene scene, WorldRandom random, ObjectKinds? kinds = null)
+    {
+        var shapes = (kinds ?? ObjectKinds.Default).Shapes;
+        return Redrawn(scene, random, (o, r) => o with { Shape = Other(shapes, o.Shape, r) });
+    }
 
     /// <summary>The same scene with every object's colour redrawn to a different colour (shapes, sizes and positions
     /// kept), the objects staying pairwise different.</summary>
     /// <param name="scene">The scene.</param>
     /// <param name="random">The generator; the variant is a pure function of its state.</param>
+    /// <param name="kinds">The colours to draw from (default <see cref="ObjectKinds.Default"/>).</param>
     /// <returns>A scene whose description differs from <paramref name="scene"/>'s in every object's colour.</returns>
-    public static Scene WithColorsRedrawn(Scene scene, WorldRandom random) =>
-        Redrawn(scene, random, static (o, r) => o with { Color = Other(WorldVocabulary.Colors, o.Color, r) });
+    public static Scene WithColorsRedrawn(Scene scene, WorldRandom random, ObjectKinds? kinds = null)
+    {
+        var colors = (kinds ?? ObjectKinds.Default).Colors;
+        return Redrawn(scene, random, (o, r) => o with { Color = Other(colors, o.Color, r) });
+    }
 
     private static Scene Redrawn(Scene scene, WorldRandom random, Func<ObjectDescription, WorldRandom, ObjectDescription> change)
     {
@@ -52,11 +60,25 @@ public static class SceneVariants
         return new Scene(new SceneDescription(redrawn.Select(p => p.Object), scene.Description.Relations), redrawn);
     }
 
-    // One of the other values, uniformly: draw among n − 1 and skip the current value's index.
-    private static T Other<T>(T[] values, T current, WorldRandom random)
+    // One of the other values, uniformly: draw among n − 1 and skip the current value's index (any of the n when the
+    // current value is not among them).
+    private static T Other<T>(IReadOnlyList<T> values, T current, WorldRandom random)
     {
-        var pick = random.Next(values.Length - 1);
-        var index = Array.IndexOf(values, current);
+        var index = -1;
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (EqualityComparer<T>.Default.Equals(values[i], current))
+            {
+                index = i;
+            }
+        }
+
+        if (index < 0)
+        {
+            return values[random.Next(values.Count)];
+        }
+
+        var pick = random.Next(values.Count - 1);
         return values[pick >= index ? pick + 1 : pick];
     }
 
@@ -125,16 +147,17 @@ public static class SceneVariants
     /// <summary>A scene and up to <paramref name="size"/> − 1 hard negatives of it, all different as descriptions and
     /// all admitted by <paramref name="admit"/>, in this order: a relation-only difference (the scene mirrored when a
     /// relation is horizontal, else flipped when one is vertical), a binding-only difference (two objects' colours
-    /// swapped), then shape-only differences (shapes redrawn), and when those run out (a single object has only six
-    /// other shapes) colour-only ones (colours redrawn).</summary>
+    /// swapped), then shape-only differences (shapes redrawn), and when those run out (a single object has only four
+    /// other shapes in the default kinds) colour-only ones (colours redrawn).</summary>
     /// <param name="scene">The scene, first in the result.</param>
     /// <param name="size">Scenes wanted in the group, at least 1.</param>
     /// <param name="random">The generator.</param>
     /// <param name="admit">Which variant descriptions may be used (a dataset admits only scenes of the split being
     /// built, so splits stay disjoint by scene), or null for all.</param>
+    /// <param name="kinds">The shapes and colours variants are redrawn from: the world's (default <see cref="ObjectKinds.Default"/>).</param>
     /// <returns>At most <paramref name="size"/> scenes with pairwise different descriptions; fewer when not enough
     /// admissible variants were found in 64 draws of each kind.</returns>
-    public static IReadOnlyList<Scene> HardNegativeGroup(Scene scene, int size, WorldRandom random, Func<SceneDescription, bool>? admit = null)
+    public static IReadOnlyList<Scene> HardNegativeGroup(Scene scene, int size, WorldRandom random, Func<SceneDescription, bool>? admit = null, ObjectKinds? kinds = null)
     {
         ArgumentNullException.ThrowIfNull(scene);
         ArgumentNullException.ThrowIfNull(random);
@@ -159,12 +182,12 @@ public static class SceneVariants
 
         for (var i = 0; i < drawsPerKind && group.Count < size; i++)
         {
-            TryAdd(WithShapesRedrawn(scene, random));
+            TryAdd(WithShapesRedrawn(scene, random, kinds));
         }
 
         for (var i = 0; i < drawsPerKind && group.Count < size; i++)
         {
-            TryAdd(WithColorsRedrawn(scene, random));
+            TryAdd(WithColorsRedrawn(scene, random, kinds));
         }
 
         return group;

@@ -322,6 +322,9 @@ public sealed class CaptionTrainer
         private readonly float[] _hostEmbeddings;
         private readonly int[] _tokens;
         private readonly int[] _targets;
+        private int _batchTime;
+        private int[] _sortKeys = [];
+        private int[] _batchOrder = [];
         private readonly Tensor _embeddings;
         private readonly IReadOnlyList<Tensors.Nn.Parameter> _parameters;
         private readonly AdamW _optimizer;
@@ -348,6 +351,12 @@ public sealed class CaptionTrainer
             IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
         {
             var stepsPerEpoch = (trainTokens.Length + _batch - 1) / _batch;
+            if (_options.GroupByLength)
+            {
+                _sortKeys = new int[trainTokens.Length];
+                _batchOrder = new int[stepsPerEpoch];
+            }
+
             var totalSteps = (long)stepsPerEpoch * _options.Epochs;
             var warmup = (int)Math.Min(_options.WarmupSteps, Math.Max(0, totalSteps - 1));
             var schedule = new LinearWarmupDecaySchedule(_options.LearningRate, warmup, (int)Math.Max(totalSteps, warmup + 1));
@@ -379,6 +388,11 @@ public sealed class CaptionTrainer
                 }
 
                 new Random(Mix(_options.Seed, epoch)).Shuffle(order);
+                if (_options.GroupByLength)
+                {
+                    GroupByLength(order, trainTokens, epoch);
+                }
+
                 var firstBatch = epoch == state.Epoch ? state.BatchInEpoch : 0;
                 for (var b = firstBatch; b < stepsPerEpoch; b++)
                 {
@@ -390,9 +404,9 @@ public sealed class CaptionTrainer
                         return Result(losses, validationLosses, state, cancelled: true, stoppedEarly: false, scoredTokens, stopwatch);
                     }
 
-                    var tokens = FillBatch(order, b * _batch, trainTokens, bridged);
+                    var tokens = FillBatch(order, (_options.GroupByLength ? _batchOrder[b] : b) * _batch, trainTokens, bridged);
                     _model.ZeroGrad();
-                    var loss = _model.ForwardLoss(_embeddings, _tokens, _targets, _batch, _tc, IgnoreIndex, _options.LabelSmoothing);
+                    var loss = _model.ForwardLoss(_embeddings, BatchTokens, BatchTargets, _batch, _batchTime, IgnoreIndex, _options.LabelSmoothing);
                     _model.Backward();
                     if (_options.MaxGradientNorm > 0f)
                     {
@@ -476,14 +490,52 @@ public sealed class CaptionTrainer
             return _trainer.Bridge.TransformForTraining(embeddings, new Random(Mix(_options.Seed, 1_000_000 + epoch)));
         }
 
-        // Writes one fixed-shape batch: rows start..start+B of `order`, padding rows (nothing scored) past the end.
-        // Returns the number of scored targets.
+        private ReadOnlySpan<int> BatchTokens => _tokens.AsSpan(0, _batch * _batchTime);
+
+        private ReadOnlySpan<int> BatchTargets => _targets.AsSpan(0, _batch * (_k + _batchTime));
+
+        // Sorts each run of 50 batches of the shuffled order by caption length, then shuffles the order of the batches.
+        private void GroupByLength(int[] order, int[][] captions, int epoch)
+        {
+            var run = 50 * _batch;
+            for (var start = 0; start < order.Length; start += run)
+            {
+                var count = Math.Min(run, order.Length - start);
+                for (var i = start; i < start + count; i++)
+                {
+                    _sortKeys[i] = captions[order[i]].Length;
+                }
+
+                Array.Sort(_sortKeys, order, start, count);
+            }
+
+            for (var b = 0; b < _batchOrder.Length; b++)
+            {
+                _batchOrder[b] = b;
+            }
+
+            new Random(Mix(_options.Seed, 2_000_000 + epoch)).Shuffle(_batchOrder);
+        }
+
+        // Writes one batch: rows start..start+B of `order`, padding rows (nothing scored) past the end. Its token time
+        // is Tc, or with GroupByLength the batch's longest caption (at most Tc): positions past a caption's end token
+        // are never scored and, the decoder being causal, never seen by the scored ones. Returns the number of scored targets.
         private int FillBatch(int[] order, int start, int[][] captions, EmbeddingMatrix embeddings)
         {
-            var t = _k + _tc;
+            _batchTime = _tc;
+            if (_options.GroupByLength)
+            {
+                _batchTime = 1;
+                for (var i = start; i < Math.Min(start + _batch, order.Length); i++)
+                {
+                    _batchTime = Math.Max(_batchTime, Math.Min(captions[order[i]].Length, _tc));
+                }
+            }
+
+            var t = _k + _batchTime;
             var scored = 0;
-            Array.Fill(_targets, IgnoreIndex);
-            Array.Fill(_tokens, _trainer.Tokenizer.PaddingId);
+            _targets.AsSpan(0, _batch * t).Fill(IgnoreIndex);
+            _tokens.AsSpan(0, _batch * _batchTime).Fill(_trainer.Tokenizer.PaddingId);
             for (var i = 0; i < _batch; i++)
             {
                 var row = _hostEmbeddings.AsSpan(i * _d, _d);
@@ -495,7 +547,7 @@ public sealed class CaptionTrainer
 
                 var index = order[start + i];
                 embeddings.Row(index).CopyTo(row);
-                scored += WriteTeacherForcing(captions[index], _k, _tc, _trainer.Tokenizer.EndOfTextId, _tokens.AsSpan(i * _tc, _tc), _targets.AsSpan(i * t, t));
+                scored += WriteTeacherForcing(captions[index], _k, _batchTime, _trainer.Tokenizer.EndOfTextId, _tokens.AsSpan(i * _batchTime, _batchTime), _targets.AsSpan(i * t, t));
             }
 
             _embeddings.CopyFrom(_hostEmbeddings);
@@ -518,7 +570,7 @@ public sealed class CaptionTrainer
                 for (var start = 0; start < order.Length; start += _batch)
                 {
                     var scored = FillBatch(order, start, captions, embeddings);
-                    var loss = _model.ForwardLoss(_embeddings, _tokens, _targets, _batch, _tc, IgnoreIndex, 0f);
+                    var loss = _model.ForwardLoss(_embeddings, BatchTokens, BatchTargets, _batch, _batchTime, IgnoreIndex, 0f);
                     total += (double)loss * scored;
                     count += scored;
                 }

@@ -51,6 +51,14 @@ public sealed class CaptionTrainerOptions
     /// <value>0.</value>
     public float LabelSmoothing { get; set; }
 
+    /// <summary>Whether to batch captions of similar length together: each epoch's shuffled order is cut into runs of
+    /// 50 batches, each run is sorted by caption length and cut into batches, and the batches are taken in a shuffled
+    /// order (as Hugging Face's <c>group_by_length</c> does). Every step then runs at its own batch's longest caption
+    /// instead of the longest of the whole set, so far fewer padded positions are computed; a caption's loss is the same
+    /// (the decoder is causal and padding is never scored), but which captions share a step changes.</summary>
+    /// <value>false.</value>
+    public bool GroupByLength { get; set; }
+
     /// <summary>Longest caption in tokens (end token included); longer captions are truncated. 0 uses the longest caption, limited by the decoder's context.</summary>
     /// <value>0.</value>
     public int MaxCaptionTokens { get; set; }

@@ -37,21 +37,23 @@ public sealed class CaptionTrainerTests(ITestOutputHelper output)
         Assert.Equal([4, 4, -100], targets[..3]);
     }
 
-    [Fact]
-    public void ResumingFromACancelledRunReproducesTheUninterruptedLosses()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ResumingFromACancelledRunReproducesTheUninterruptedLosses(bool groupByLength)
     {
         var captions = CaptionTrainingTestData.Flickr8k(40, 10);
         var embeddings = CaptionTrainingTestData.RandomUnitEmbeddings(captions.Length, 16, 7);
         var directory = Directory.CreateTempSubdirectory("crossmodal-resume-");
         try
         {
-            var full = NewTrainer(captions, embeddings, Path.Combine(directory.FullName, "full.safetensors"));
+            var full = NewTrainer(captions, embeddings, Path.Combine(directory.FullName, "full.safetensors"), Options(Path.Combine(directory.FullName, "full.safetensors"), groupByLength));
             var uninterrupted = full.Train(captions, embeddings);
             Assert.Equal(15, uninterrupted.StepLosses.Count);
             Assert.Equal(3, uninterrupted.ValidationLosses.Count);
 
             var checkpoint = Path.Combine(directory.FullName, "interrupted.safetensors");
-            var first = NewTrainer(captions, embeddings, checkpoint);
+            var first = NewTrainer(captions, embeddings, checkpoint, Options(checkpoint, groupByLength));
             using var cancellation = new CancellationTokenSource();
             var stopAfter = 7;
             var partial = first.Train(captions, embeddings, new Synchronous(p =>
@@ -70,7 +72,7 @@ public sealed class CaptionTrainerTests(ITestOutputHelper output)
             Assert.Equal((1, 2), (saved.State.Epoch, saved.State.BatchInEpoch));
             Assert.False(saved.State.Completed);
 
-            var resumed = CaptionTrainer.Resume(saved, Options(checkpoint)).Train(captions, embeddings);
+            var resumed = CaptionTrainer.Resume(saved, Options(checkpoint, groupByLength)).Train(captions, embeddings);
             var combined = partial.StepLosses.Concat(resumed.StepLosses).ToArray();
             Assert.Equal(uninterrupted.StepLosses.ToArray(), combined);
             Assert.Equal(uninterrupted.ValidationLosses.Skip(1).ToArray(), resumed.ValidationLosses.ToArray());
@@ -181,8 +183,57 @@ public sealed class CaptionTrainerTests(ITestOutputHelper output)
     private const int EvidenceEpochs = 40;
     private const float EvidenceLearningRate = 3e-3f;
 
-    private static CaptionTrainerOptions Options(string? checkpoint) => new()
+    [Fact]
+    public void APaddedBatchAndOneTrimmedToItsLongestCaptionHaveTheSameLoss()
     {
+        // What GroupByLength relies on: positions past a caption's end token are never scored and, the decoder being
+        // causal, never seen by scored positions, so a batch run at its longest caption's length scores as at Tc.
+        var model = new PrefixLanguageModel(CpuBackend.Default, new PrefixLanguageModelOptions
+        {
+            EmbeddingDimension = 8,
+            PrefixLength = 2,
+            Decoder = new Gpt2DecoderOptions { VocabularySize = 20, Context = 14, Width = 16, Layers = 2, Heads = 2 },
+        });
+        model.ResetParameters(4);
+        int[][] captions = [[5, 6, 7], [8, 9, 10, 11, 12], [13, 14]];
+        var embeddings = CpuBackend.Default.Allocate(3, 8);
+        embeddings.CopyFrom(CaptionTrainingTestData.RandomUnitEmbeddings(3, 8, 9).Span);
+        float Loss(int tc)
+        {
+            var tokens = new int[3 * tc];
+            var targets = new int[3 * (2 + tc)];
+            Array.Fill(targets, -100);
+            for (var i = 0; i < 3; i++)
+            {
+                CaptionTrainer.WriteTeacherForcing(captions[i], 2, tc, 1, tokens.AsSpan(i * tc, tc), targets.AsSpan(i * (2 + tc), 2 + tc));
+            }
+
+            return model.ForwardLoss(embeddings, tokens, targets, 3, tc);
+        }
+
+        var padded = Loss(12);
+        Assert.Equal(padded, Loss(5), 5);
+        Assert.Equal(padded, Loss(8), 5);
+        Assert.NotEqual(padded, Loss(4), 3); // shorter than the longest caption: that one loses its end token
+    }
+
+    [Fact]
+    public void GroupingByLengthIsDeterministicAndChangesTheBatches()
+    {
+        var captions = CaptionTrainingTestData.Flickr8k(40, 10);
+        var embeddings = CaptionTrainingTestData.RandomUnitEmbeddings(captions.Length, 16, 7);
+        var grouped = NewTrainer(captions, embeddings, null, Options(null, true)).Train(captions, embeddings);
+        var again = NewTrainer(captions, embeddings, null, Options(null, true)).Train(captions, embeddings);
+        var plain = NewTrainer(captions, embeddings, null, Options(null, false)).Train(captions, embeddings);
+        Assert.Equal(grouped.StepLosses.ToArray(), again.StepLosses.ToArray());
+        Assert.Equal(plain.StepLosses.Count, grouped.StepLosses.Count);
+        Assert.NotEqual(plain.StepLosses.ToArray(), grouped.StepLosses.ToArray());
+        Assert.All(grouped.StepLosses, l => Assert.True(float.IsFinite(l)));
+    }
+
+    private static CaptionTrainerOptions Options(string? checkpoint, bool groupByLength = false) => new()
+    {
+        GroupByLength = groupByLength,
         Epochs = 3,
         BatchSize = 8,
         LearningRate = 3e-3f,
