@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
 using System.Threading;
 using CrossModal.Abstractions;
@@ -203,6 +204,7 @@ public static class ShapesExperiment
                 Losses = t.Losses,
                 Captions = t.Captions,
                 TrainSeconds = t.Seconds,
+                SharesDecoderWith = t.SharedWith,
                 Model = job.Seed == 0 ? t.Model : null,
                 Bridge = job.Bridge,
             });
@@ -392,8 +394,81 @@ public static class ShapesExperiment
     }
 
     /// <summary>Trains every job on <see cref="ShapesExperimentOptions.CaptionerWorkers"/> threads (one job each at a
-    /// time, in order of index) and captions the test photos with each; the first failure or cancellation stops the rest.</summary>
+    /// time, in order of index) and captions the test photos with each; the first failure or cancellation stops the rest.
+    /// A job whose decoder would be trained on exactly an earlier job's inputs (<see cref="SameTraining"/>) is not
+    /// trained again: it captions with that job's decoder through its own bridge.</summary>
     private static TrainedCaptioner[] TrainAll(
+        ShapesExperimentOptions options, IComputeBackend backend, WordTokenizer tokenizer, int maxWords, List<CaptionerJob> jobs,
+        EmbeddingMatrix testImages, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
+    {
+        var twins = new int[jobs.Count];
+        var own = new List<CaptionerJob>(jobs.Count);
+        for (var j = 0; j < jobs.Count; j++)
+        {
+            twins[j] = -1;
+            for (var i = 0; i < j && twins[j] < 0; i++)
+            {
+                if (twins[i] < 0 && SameTraining(jobs[i], jobs[j]))
+                {
+                    twins[j] = i;
+                }
+            }
+
+            if (twins[j] < 0)
+            {
+                own.Add(jobs[j]);
+            }
+        }
+
+        var trained = TrainEach(options, backend, tokenizer, maxWords, own, testImages, progress, cancellationToken);
+        var results = new TrainedCaptioner[jobs.Count];
+        for (int j = 0, next = 0; j < jobs.Count; j++)
+        {
+            if (twins[j] < 0)
+            {
+                results[j] = trained[next++];
+                continue;
+            }
+
+            var original = results[twins[j]];
+            results[j] = new TrainedCaptioner(original.Model, original.Losses,
+                Caption(original.Model, tokenizer, jobs[j].Bridge, maxWords, testImages), 0, jobs[twins[j]].Name);
+        }
+
+        return results;
+    }
+
+    /// <summary>Whether two jobs would train the same decoder: the same seed, captions and embeddings, and text-only
+    /// training transforms that ignore their random generator and give the same rows bit for bit (checked on the first
+    /// rows under two generators, then on every row). The decoder's initialisation, batches and schedule depend on
+    /// nothing else, so the two trained decoders would be identical.</summary>
+    private static bool SameTraining(CaptionerJob a, CaptionerJob b)
+    {
+        if (a.Seed != b.Seed || a.Bridge is null || b.Bridge is null
+            || !ReferenceEquals(a.Captions, b.Captions) || !ReferenceEquals(a.Embeddings, b.Embeddings))
+        {
+            return false;
+        }
+
+        var probe = Rows(a.Embeddings, Math.Min(256, a.Embeddings.Rows));
+        var a1 = a.Bridge.TransformForTraining(probe, new Random(1));
+        if (!Bits(a1, a.Bridge.TransformForTraining(probe, new Random(2)))
+            || !Bits(a1, b.Bridge.TransformForTraining(probe, new Random(1)))
+            || !Bits(a1, b.Bridge.TransformForTraining(probe, new Random(2))))
+        {
+            return false;
+        }
+
+        return Bits(a.Bridge.TransformForTraining(a.Embeddings, new Random(1)), b.Bridge.TransformForTraining(b.Embeddings, new Random(1)));
+
+        static bool Bits(EmbeddingMatrix x, EmbeddingMatrix y) =>
+            x.Dimension == y.Dimension && MemoryMarshal.AsBytes(x.Span).SequenceEqual(MemoryMarshal.AsBytes(y.Span));
+    }
+
+    private static IReadOnlyList<string> Caption(PrefixLanguageModel model, WordTokenizer tokenizer, IModalityBridge? bridge, int maxWords, EmbeddingMatrix images) =>
+        new PrefixCaptioner(model, tokenizer, bridge, new DecodingOptions { MaxTokens = maxWords + 1 }).Caption(images);
+
+    private static TrainedCaptioner[] TrainEach(
         ShapesExperimentOptions options, IComputeBackend backend, WordTokenizer tokenizer, int maxWords, List<CaptionerJob> jobs,
         EmbeddingMatrix testImages, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
@@ -496,6 +571,7 @@ public static class ShapesExperiment
             ValidationFraction = 0,
             EarlyStoppingPatience = 0,
             Seed = 7919 * (job.Seed + 1),
+            GroupByLength = options.CaptionerGroupByLength,
             Supervision = job.Bridge is null ? CaptionSupervision.Paired : CaptionSupervision.TextOnly,
         });
         var stage = $"captioner {job.Name} seed {job.Seed + 1}/{options.Seeds}";
@@ -505,8 +581,7 @@ public static class ShapesExperiment
         cancellationToken.ThrowIfCancellationRequested();
 
         model.Eval();
-        var captioner = new PrefixCaptioner(model, tokenizer, job.Bridge, new DecodingOptions { MaxTokens = maxWords + 1 });
-        return new TrainedCaptioner(model, result.StepLosses, captioner.Caption(testImages), seconds);
+        return new TrainedCaptioner(model, result.StepLosses, Caption(model, tokenizer, job.Bridge, maxWords, testImages), seconds, null);
     }
 
     /// <summary>Scores captions of the evaluation photos: mean scene F1 (and its object and relation parts) against the
@@ -573,9 +648,10 @@ public static class ShapesExperiment
     private static IProgress<TrainingProgress>? Prefixed(IProgress<TrainingProgress>? inner, string prefix) =>
         inner is null || prefix.Length == 0 ? inner : new Relabel(inner, prefix, prefix: true);
 
-    /// <summary>A trained captioner, its losses, its captions of the test photos and its training time.</summary>
+    /// <summary>A trained captioner, its losses, its captions of the test photos, its training time and the system whose
+    /// decoder it is when it was not trained for this one.</summary>
     private sealed record TrainedCaptioner(PrefixLanguageModel Model, IReadOnlyList<float> Losses,
-                                           IReadOnlyList<string> Captions, double Seconds);
+                                           IReadOnlyList<string> Captions, double Seconds, string? SharedWith);
 
     /// <summary>Forwards a trainer's reports under this experiment's stage name (or with it put before the stage's own).</summary>
     private sealed class Relabel(IProgress<TrainingProgress>? inner, string stage, bool prefix = false) : IProgress<TrainingProgress>

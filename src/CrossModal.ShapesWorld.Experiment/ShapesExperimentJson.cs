@@ -172,6 +172,11 @@ public static class ShapesExperimentJson
                         writer.WritePropertyName("gap_after");
                         run.Gap.WriteJson(writer);
                         writer.WriteNumber("train_seconds", Math.Round(run.TrainSeconds, 2));
+                        if (run.SharesDecoderWith is { } shared)
+                        {
+                            writer.WriteString("shares_decoder_with", shared);
+                        }
+
                         writer.WritePropertyName("losses");
                         WriteArray(writer, run.Losses.Select(l => (double)l));
                         writer.WriteEndObject();

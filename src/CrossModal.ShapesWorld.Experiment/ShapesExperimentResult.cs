@@ -92,8 +92,12 @@ public sealed class ShapesSystemRun
     /// <summary>The generated caption of every test photo.</summary>
     public required IReadOnlyList<string> Captions { get; init; }
 
-    /// <summary>Seconds spent training.</summary>
+    /// <summary>Seconds spent training (0 when the decoder is another system's, <see cref="SharesDecoderWith"/>).</summary>
     public required double TrainSeconds { get; init; }
+
+    /// <summary>The system whose trained decoder this one captions with, because its training inputs are that system's
+    /// bit for bit (DeCap's and C1's: both train on the normalised text embeddings; DeCap differs only at inference); null when it trained its own.</summary>
+    public string? SharesDecoderWith { get; init; }
 
     /// <summary>The trained model (kept for the first seed only; null otherwise).</summary>
     public PrefixLanguageModel? Model { get; init; }

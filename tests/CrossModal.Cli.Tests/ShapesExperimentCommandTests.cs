@@ -56,6 +56,8 @@ public sealed class ShapesExperimentCommandTests
     [InlineData("--worlds", "0", "must be positive")]
     [InlineData("--gap-study", "natural", "'none', 'emulated' or 'full'")]
     [InlineData("--bootstrap-resamples", "50", "at least 100")]
+    [InlineData("--shapes", "circle,rhombus", "'rhombus'")]
+    [InlineData("--colors", "red", "at least two")]
     public void ABadBudgetOrSplitIsRejectedNamingTheOption(string option, string value, string expected)
     {
         var (code, stdout, stderr) = ConsoleCapture.Run("shapes", "--quick", option, value);

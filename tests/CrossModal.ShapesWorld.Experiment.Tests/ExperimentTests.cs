@@ -101,6 +101,18 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
         Assert.All(result.Runs, r => Assert.Equal(result.TestPhotos.Count, r.Captions.Count));
         Assert.InRange(result.Gap.MeanPairedCosine, -1, 1);
 
+        // DeCap trains on C1's inputs bit for bit (it differs only at inference), so it captions with C1's decoder
+        // through its own bridge; every other system trains its own.
+        foreach (var run in result.Runs)
+        {
+            Assert.Equal(run.System == "DeCap" ? "C1" : null, run.SharesDecoderWith);
+        }
+
+        var decap = result.RunsOf("DeCap").First(r => r.Seed == 0);
+        Assert.Equal(0, decap.TrainSeconds);
+        Assert.Equal(c1First.Losses, decap.Losses);
+        Assert.NotEqual(c1First.Captions, decap.Captions);
+
         var directory = Path.Combine(Path.GetTempPath(), "crossmodal-shapes-" + Guid.NewGuid().ToString("N"));
         try
         {

@@ -227,7 +227,8 @@ public class RenderingTests(ITestOutputHelper output)
     public void Contact_sheet_of_photos_and_synthetic_renders_round_trips_through_png()
     {
         var renderer = new ShapesRenderer(48);
-        var g = new SceneGenerator();
+        // Every shape and colour the renderer draws (the figure in docs/shapesworld.md), not only the default world's.
+        var g = new SceneGenerator(kinds: ObjectKinds.All);
         var random = new WorldRandom(2026);
         var images = new List<ImageData>();
         var lines = new List<string>();

@@ -42,11 +42,12 @@ internal static class TrainCaptionerCommand
         var seed = new Option<int>("--seed") { Description = "Seed of initialisation, shuffling and noise.", DefaultValueFactory = _ => 0 };
         var output = new Option<string>("--out") { Description = "The model file (.safetensors) to write.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary on stdout." };
+        var groupByLength = new Option<bool>("--group-by-length") { Description = "Batch captions of similar length together, each step at its batch's longest caption (far fewer padded positions; changes which captions share a step)." };
         var device = DeviceOption.Create();
         var command = new Command("train-captioner", "Train a captioner on text alone: caption embeddings → bridge → mapper → decoder.")
         {
             captions, split, decoderCheckpoint, freezeDecoder, maxCaptionTokens, textEmbeddings, bridge, imageEmbeddings, pseudoImageEmbeddings, tokenizer, mapper, prefix, layers, width, heads, epochs, batch, lr, warmup,
-            validation, patience, seed, output, json, device,
+            validation, patience, seed, output, json, groupByLength, device,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -166,6 +167,7 @@ internal static class TrainCaptionerCommand
                     ValidationFraction = parse.GetValue(validation),
                     EarlyStoppingPatience = parse.GetValue(patience),
                     Seed = seedValue,
+                    GroupByLength = parse.GetValue(groupByLength),
                     BestModelPath = parse.GetValue(output)!,
                 };
                 var trainer = new CaptionTrainer(model, tok, pipeline, options);

@@ -47,6 +47,8 @@ public class KernelTests
     [InlineData(16)]
     [InlineData(67)]
     [InlineData(1031)]
+    [InlineData(3 * 4096 + 37)] // several of GELU's cache blocks and a partial one
+    [InlineData(70_001)] // split over the worker pool too
     public void Activations_match_scalar_twins_and_their_derivatives(int n)
     {
         var rng = new Random(n);
