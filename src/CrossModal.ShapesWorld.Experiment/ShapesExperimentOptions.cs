@@ -79,7 +79,9 @@ public sealed class ShapesExperimentOptions
     public bool ClipConvGlobalMaxPool { get; set; } = true;
 
     /// <summary>Width of the CLIP's text transformer (and of the ViT image tower).</summary>
-    /// <value>64.</value>
+    /// <value>64. On the validation split (5 × 5 world, 1,800 steps) a text tower of width 128 retrieves more of the scene
+    /// (40.5 % against 36.6 %; paired captioner 36.1 % against 32.5 %) but takes about 1.4× the CLIP time (461 s against
+    /// 332 s), which the 15-minute run does not hold (its validation run took 14 min 50 s); set 128 for a longer budget.</value>
     public int ClipWidth { get; set; } = 64;
 
     /// <summary>Transformer blocks of each CLIP tower.</summary>
