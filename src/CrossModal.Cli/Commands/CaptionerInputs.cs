@@ -81,7 +81,7 @@ internal static class CaptionerInputs
         catch (ArgumentException e)
         {
             // A NaN or infinity in the file is bad file contents, not a bad argument.
-            throw new InvalidDataException($"{option}: '{path}': {e.Message.Split(" (Parameter")[0]}", e);
+            throw new InvalidDataException($"{option}: '{path}': {CommandLineError.Reason(e)}", e);
         }
 
         return matrix;

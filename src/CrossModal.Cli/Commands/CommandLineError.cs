@@ -74,6 +74,13 @@ internal sealed class CommandLineError : Exception
         return ExitCode;
     }
 
+    /// <summary>An argument exception's message without the " (Parameter 'name')" that .NET appends, for a message
+    /// that names the command-line option itself.</summary>
+    /// <param name="exception">The exception.</param>
+    /// <returns>The message alone.</returns>
+    public static string Reason(ArgumentException exception) =>
+        exception.ParamName is { } name ? exception.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal) : exception.Message;
+
     private static Exception Unwrap(Exception exception)
     {
         while (exception is AggregateException { InnerExceptions.Count: 1 } or TargetInvocationException && exception.InnerException is { } inner)

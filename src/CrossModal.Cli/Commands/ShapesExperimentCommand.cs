@@ -77,7 +77,7 @@ internal static class ShapesExperimentCommand
                 }
                 catch (ArgumentException e)
                 {
-                    throw new CommandLineError($"--{(e.ParamName == "colors" ? "colors" : "shapes")}: {e.Message.Split(" (Parameter")[0]}");
+                    throw new CommandLineError($"{(e.ParamName == "colors" ? colors.Name : shapes.Name)}: {CommandLineError.Reason(e)}", e);
                 }
             }
 
