@@ -66,6 +66,8 @@ public class ConvolutionTests
     [InlineData(5, 3, 13, 11, 7, 5, 2, 2)]
     [InlineData(2, 6, 9, 9, 3, 3, 3, 0)]
     [InlineData(4, 2, 5, 6, 2, 4, 1, 1)]
+    [InlineData(20, 3, 32, 32, 16, 3, 1, 1)]
+    [InlineData(7, 16, 48, 48, 4, 3, 1, 1)]
     public void Conv2d_kernel_matches_its_scalar_twin(int b, int c, int h, int w, int oc, int k, int s, int p)
     {
         var rng = new Random(b * 1000 + c * 100 + k);
@@ -101,6 +103,53 @@ public class ConvolutionTests
         Assertions.Close(dxRef, dx, 1e-4f, 1e-4f, "dx");
         Assertions.Close(dwRef, dw, 1e-3f, 1e-4f, "dweight");
         Assertions.Close(dbRef, db, 1e-3f, 1e-4f, "dbias");
+    }
+
+    /// <summary>Groups of images are shared out over the threads, and each group's weight gradient is added in group
+    /// order: one thread and several must give the same bits, forward and backward.</summary>
+    [Theory]
+    [InlineData(20, 3, 32, 32, 16, 3, 1, 1)]
+    [InlineData(9, 16, 32, 32, 16, 3, 1, 1)]
+    [InlineData(13, 8, 17, 15, 12, 3, 2, 1)]
+    public void Conv2d_kernel_gives_the_same_bits_on_any_number_of_threads(int b, int c, int h, int w, int oc, int k, int s, int p)
+    {
+        var rng = new Random(b + c + h);
+        float[] Random(int n)
+        {
+            var a = new float[n];
+            for (var i = 0; i < n; i++)
+            {
+                a[i] = (float)(rng.NextDouble() * 2 - 1);
+            }
+
+            return a;
+        }
+
+        int oh = ConvReferenceKernels.Out(h, k, s, p), ow = ConvReferenceKernels.Out(w, k, s, p);
+        var input = Random(b * c * h * w);
+        var weight = Random(oc * c * k * k);
+        var bias = Random(oc);
+        var dout = Random(b * oc * oh * ow);
+        var initialW = Random(weight.Length);
+        var initialB = Random(oc);
+        (float[] Out, float[] Dx, float[] Dw, float[] Db) Run(int threads)
+        {
+            var output = new float[dout.Length];
+            ConvKernel.Forward(output, input, weight, bias, b, c, h, w, oc, k, s, p, maxThreads: threads);
+            var (dx, dw, db) = (new float[input.Length], (float[])initialW.Clone(), (float[])initialB.Clone());
+            ConvKernel.Backward(dx, dw, db, dout, input, weight, b, c, h, w, oc, k, s, p, maxThreads: threads);
+            return (output, dx, dw, db);
+        }
+
+        var one = Run(1);
+        foreach (var threads in new[] { 2, Environment.ProcessorCount + 1 })
+        {
+            var many = Run(threads);
+            Assert.Equal(one.Out, many.Out);
+            Assert.Equal(one.Dx, many.Dx);
+            Assert.Equal(one.Dw, many.Dw);
+            Assert.Equal(one.Db, many.Db);
+        }
     }
 
     [Fact]
