@@ -14,6 +14,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchClipCommand.Create());
         bench.Subcommands.Add(BenchTrainPrefixLmCommand.Create());
         bench.Subcommands.Add(BenchAdversarialCommand.Create());
+        bench.Subcommands.Add(BenchShapesClipCommand.Create());
         return bench;
     }
 }
