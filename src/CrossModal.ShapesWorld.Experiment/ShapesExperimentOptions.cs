@@ -27,10 +27,12 @@ public sealed class ShapesExperimentOptions
     public int Seeds { get; set; } = 1;
 
     /// <summary>Contrastive steps of the ShapesWorld CLIP.</summary>
-    /// <value>1800 (batch 128): the convolutional tower learns colour and size first and shape late (probes in docs/shapesworld.md,
-    /// "The CLIP"), and the retrieval ceiling still rises with steps (validation photos, 7 × 7 world: 1,500 steps 25.8–27.8 %,
-    /// 3,000 steps 33.0 %); 1,800 is what the 15-minute run holds beside the captioners.</value>
-    public int ClipSteps { get; set; } = 1800;
+    /// <value>2000 (batch 128): the convolutional tower learns colour and size first and shape late (probes in docs/shapesworld.md,
+    /// "The CLIP"), and the retrieval ceiling rises with steps (validation photos, 5 × 5 world, text width 64: 1,500 steps
+    /// 32.0 %, 1,800 steps 36.6 %, 3,600 steps 42.4 %; width 128: 1,800 steps 40.5 %, 3,000 steps 42.8 %). A step over the
+    /// world's captions took 144–165 ms in whole runs, and with 2,600 steps the default run took 15 min 45 s, so 2,000
+    /// steps are what the 15-minute run holds beside the captioners; 700 (batch 64) in <see cref="Quick"/>.</value>
+    public int ClipSteps { get; set; } = 2000;
 
     /// <summary>Pairs per contrastive step.</summary>
     /// <value>128.</value>
@@ -79,10 +81,10 @@ public sealed class ShapesExperimentOptions
     public bool ClipConvGlobalMaxPool { get; set; } = true;
 
     /// <summary>Width of the CLIP's text transformer (and of the ViT image tower).</summary>
-    /// <value>64. On the validation split (5 × 5 world, 1,800 steps) a text tower of width 128 retrieves more of the scene
-    /// (40.5 % against 36.6 %; paired captioner 36.1 % against 32.5 %) but takes about 1.4× the CLIP time (461 s against
-    /// 332 s), which the 15-minute run does not hold (its validation run took 14 min 50 s); set 128 for a longer budget.</value>
-    public int ClipWidth { get; set; } = 64;
+    /// <value>128 (4 heads). On the validation split (5 × 5 world, 1,800 steps) width 128 retrieved more of the scene than 64
+    /// (ceiling 40.5 % against 36.6 %; paired captioner 36.1 % against 32.5 %); since the image tower's step got about
+    /// 1.8× faster the wider text tower costs about 15 % of a step (102 against 86–101 ms, <c>crossmodal bench shapes-clip</c>).</value>
+    public int ClipWidth { get; set; } = 128;
 
     /// <summary>Transformer blocks of each CLIP tower.</summary>
     /// <value>2.</value>
@@ -217,7 +219,7 @@ public sealed class ShapesExperimentOptions
     {
         World = QuickWorld(),
         Seeds = 1,
-        ClipSteps = 400,
+        ClipSteps = 700,
         ClipBatchSize = 64,
         CaptionerSteps = 600,
         AdversarialSteps = 60,

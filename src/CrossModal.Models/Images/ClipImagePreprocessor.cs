@@ -142,7 +142,9 @@ public sealed class ClipImagePreprocessor
             throw new ArgumentException($"destination holds {destination.Length} floats; one image needs {OutputLength} (3 × {ImageSize} × {ImageSize}).", nameof(destination));
         }
 
-        Normalise(ResizeAndCrop(image).Pixels, destination);
+        // An image already S × S is its own resize and crop: normalised as it is, without a copy per call (a training
+        // loop over ShapesWorld's 32×32 photos would otherwise allocate one per image and step).
+        Normalise(image.Width == ImageSize && image.Height == ImageSize ? image.Pixels : ResizeAndCrop(image).Pixels, destination);
     }
 
     /// <summary>Preprocesses <paramref name="images"/> into <paramref name="destination"/>, laid out (N, 3, S, S).</summary>
