@@ -23,7 +23,7 @@ public class BenchShapesClipCommandTests
         Assert.True(root.GetProperty("step_ms").GetDouble() > 0);
         Assert.True(root.GetProperty("image_tower_ms").GetDouble() > 0);
         Assert.Equal(128, root.GetProperty("batch").GetInt32());
-        Assert.Equal(64, root.GetProperty("text_width").GetInt32());
+        Assert.Equal(128, root.GetProperty("text_width").GetInt32());
     }
 
     [Fact]
