@@ -1,6 +1,5 @@
 using System;
 using System.Diagnostics;
-using System.IO;
 using System.Linq;
 using System.Text.Json;
 using Xunit;
@@ -51,19 +50,5 @@ public class BenchAdversarialCommandTests
         Assert.Equal("error: --steps must be at least 1 and --warmup at least 0; got 0 and 2.", stderr.Trim());
     }
 
-    private static (int Code, string Stdout, string Stderr) Run(string arguments)
-    {
-        var tool = Path.Combine(AppContext.BaseDirectory, "crossmodal.dll");
-        var start = new ProcessStartInfo("dotnet", $"\"{tool}\" {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Run(string arguments) => ToolProcess.Run(arguments);
 }

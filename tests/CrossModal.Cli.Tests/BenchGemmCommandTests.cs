@@ -1,6 +1,5 @@
 using System;
 using System.Diagnostics;
-using System.IO;
 using System.Linq;
 using System.Text.Json;
 using CrossModal.Cli.Commands;
@@ -55,19 +54,5 @@ public class BenchGemmCommandTests
         Assert.Equal("error: --threads applies to the CPU only; leave it out with --device cuda.", stderr.Trim());
     }
 
-    private static (int Code, string Stdout, string Stderr) Run(string arguments)
-    {
-        var tool = Path.Combine(AppContext.BaseDirectory, "crossmodal.dll");
-        var start = new ProcessStartInfo("dotnet", $"\"{tool}\" {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Run(string arguments) => ToolProcess.Run(arguments);
 }

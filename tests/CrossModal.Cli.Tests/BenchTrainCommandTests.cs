@@ -1,6 +1,5 @@
 using System;
 using System.Diagnostics;
-using System.IO;
 using System.Linq;
 using System.Text.Json;
 using Xunit;
@@ -33,19 +32,5 @@ public class BenchTrainCommandTests
         Assert.Equal("error: --steps must be at least 1; got 0.", stderr.Trim());
     }
 
-    private static (int Code, string Stdout, string Stderr) Run(string arguments)
-    {
-        var tool = Path.Combine(AppContext.BaseDirectory, "crossmodal.dll");
-        var start = new ProcessStartInfo("dotnet", $"\"{tool}\" {arguments}")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, stdout, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Run(string arguments) => ToolProcess.Run(arguments);
 }

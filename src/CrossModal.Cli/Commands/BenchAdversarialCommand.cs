@@ -184,12 +184,12 @@ internal static class BenchAdversarialCommand
             totalFlops += f;
         }
 
-        var medianTotal = Median(totals);
+        var medianTotal = BenchStatistics.Median(totals);
         var stageMedians = new double[names.Length];
         var stageSum = 0.0;
         for (var k = 0; k < names.Length; k++)
         {
-            stageMedians[k] = Median(stages[k]);
+            stageMedians[k] = BenchStatistics.Median(stages[k]);
             stageSum += stageMedians[k];
         }
 
@@ -271,13 +271,6 @@ internal static class BenchAdversarialCommand
         }
     }
 
-    private static double Median(double[] values)
-    {
-        var sorted = (double[])values.Clone();
-        Array.Sort(sorted);
-        var n = sorted.Length;
-        return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[(n / 2) - 1] + sorted[n / 2]);
-    }
 
     private static EmbeddingMatrix RandomUnitRows(int rows, int dimension, Random rng)
     {

@@ -129,13 +129,7 @@ internal static class BenchShapesClipCommand
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(i < 0 ? "warm-up" : "step")} {i + (i < 0 ? warmup + 1 : 1)}: {elapsed:0.0} ms, loss {loss:0.0000}"));
         }
 
-        return (Median(times), Median(visionTimes), Median(textTimes));
+        return (BenchStatistics.Median(times), BenchStatistics.Median(visionTimes), BenchStatistics.Median(textTimes));
     }
 
-    private static double Median(double[] values)
-    {
-        Array.Sort(values);
-        var n = values.Length;
-        return n % 2 == 1 ? values[n / 2] : 0.5 * (values[(n / 2) - 1] + values[n / 2]);
-    }
 }

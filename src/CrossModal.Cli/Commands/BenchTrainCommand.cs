@@ -103,8 +103,6 @@ internal static class BenchTrainCommand
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(i < 0 ? "warm-up" : "step")} {i + (i < 0 ? warmup + 1 : 1)}: {elapsed * 1000:0.0} ms, loss {loss:0.0000}"));
         }
 
-        Array.Sort(times);
-        var median = steps % 2 == 1 ? times[steps / 2] : 0.5 * (times[(steps / 2) - 1] + times[steps / 2]);
-        return Batch * Context / median;
+        return Batch * Context / BenchStatistics.Median(times);
     }
 }

@@ -209,7 +209,7 @@ internal static class BenchTrainPrefixLmCommand
             }
         }
 
-        return (Median(wall), Median(cpu), Median(bytes));
+        return (BenchStatistics.Median(wall), BenchStatistics.Median(cpu), BenchStatistics.Median(bytes));
     }
 
     /// <summary>
@@ -247,16 +247,9 @@ internal static class BenchTrainPrefixLmCommand
         var trainer = new CaptionTrainer(model, CrossModal.Text.Gpt2Tokenizer.Shared, bridge: null, options);
         var clock = new StepClock(steps, warmup);
         trainer.Train(captions, embeddings, clock);
-        return (Median(clock.Wall), Median(clock.Cpu), Median(clock.Bytes));
+        return (BenchStatistics.Median(clock.Wall), BenchStatistics.Median(clock.Cpu), BenchStatistics.Median(clock.Bytes));
     }
 
-    private static double Median(double[] values)
-    {
-        var sorted = (double[])values.Clone();
-        Array.Sort(sorted);
-        var n = sorted.Length;
-        return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[(n / 2) - 1] + sorted[n / 2]);
-    }
 
     /// <summary>Times the steps between the trainer's progress reports (reported synchronously after each step).</summary>
     private sealed class StepClock(int steps, int warmup) : IProgress<TrainingProgress>

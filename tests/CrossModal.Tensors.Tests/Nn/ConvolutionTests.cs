@@ -71,16 +71,7 @@ public class ConvolutionTests
     public void Conv2d_kernel_matches_its_scalar_twin(int b, int c, int h, int w, int oc, int k, int s, int p)
     {
         var rng = new Random(b * 1000 + c * 100 + k);
-        float[] Random(int n)
-        {
-            var a = new float[n];
-            for (var i = 0; i < n; i++)
-            {
-                a[i] = (float)(rng.NextDouble() * 2 - 1);
-            }
-
-            return a;
-        }
+        float[] Random(int n) => Uniform(rng, n);
 
         int oh = ConvReferenceKernels.Out(h, k, s, p), ow = ConvReferenceKernels.Out(w, k, s, p);
         var input = Random(b * c * h * w);
@@ -114,16 +105,7 @@ public class ConvolutionTests
     public void Conv2d_kernel_gives_the_same_bits_on_any_number_of_threads(int b, int c, int h, int w, int oc, int k, int s, int p)
     {
         var rng = new Random(b + c + h);
-        float[] Random(int n)
-        {
-            var a = new float[n];
-            for (var i = 0; i < n; i++)
-            {
-                a[i] = (float)(rng.NextDouble() * 2 - 1);
-            }
-
-            return a;
-        }
+        float[] Random(int n) => Uniform(rng, n);
 
         int oh = ConvReferenceKernels.Out(h, k, s, p), ow = ConvReferenceKernels.Out(w, k, s, p);
         var input = Random(b * c * h * w);
@@ -189,5 +171,17 @@ public class ConvolutionTests
         Assert.Equal("weight", wrong.ParamName);
         var output = Assert.Throws<ArgumentException>(() => PoolKernel.Forward(new float[10], new float[64], 1, 8, 8, 2, 2));
         Assert.Equal("output", output.ParamName);
+    }
+
+    /// <summary>n values uniform in [−1, 1).</summary>
+    private static float[] Uniform(Random rng, int n)
+    {
+        var a = new float[n];
+        for (var i = 0; i < n; i++)
+        {
+            a[i] = (float)(rng.NextDouble() * 2 - 1);
+        }
+
+        return a;
     }
 }
