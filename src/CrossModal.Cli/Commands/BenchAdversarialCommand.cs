@@ -271,7 +271,6 @@ internal static class BenchAdversarialCommand
         }
     }
 
-
     private static EmbeddingMatrix RandomUnitRows(int rows, int dimension, Random rng)
     {
         var m = new EmbeddingMatrix(rows, dimension);

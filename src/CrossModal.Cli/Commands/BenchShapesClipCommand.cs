@@ -131,5 +131,4 @@ internal static class BenchShapesClipCommand
 
         return (BenchStatistics.Median(times), BenchStatistics.Median(visionTimes), BenchStatistics.Median(textTimes));
     }
-
 }

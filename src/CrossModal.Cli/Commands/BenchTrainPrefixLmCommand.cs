@@ -105,7 +105,6 @@ internal static class BenchTrainPrefixLmCommand
             Console.Error.WriteLine(Describe("engine", engineTime, batch * sequence));
         }
 
-
         var model = new PrefixLanguageModel(mapperOptions, decoder);
         model.Mapper.ResetParameters(1234);
         var checkpointTime = TimeSteps(backend, model, batch, o.VocabularySize, steps, warmup);
@@ -113,7 +112,6 @@ internal static class BenchTrainPrefixLmCommand
         {
             Console.Error.WriteLine(Describe("checkpoint", checkpointTime, batch * sequence));
         }
-
 
         var trainerTime = TimeTrainer(model, batch, steps, warmup);
         if (json)
@@ -249,7 +247,6 @@ internal static class BenchTrainPrefixLmCommand
         trainer.Train(captions, embeddings, clock);
         return (BenchStatistics.Median(clock.Wall), BenchStatistics.Median(clock.Cpu), BenchStatistics.Median(clock.Bytes));
     }
-
 
     /// <summary>Times the steps between the trainer's progress reports (reported synchronously after each step).</summary>
     private sealed class StepClock(int steps, int warmup) : IProgress<TrainingProgress>
