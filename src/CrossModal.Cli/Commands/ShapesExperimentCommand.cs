@@ -41,6 +41,8 @@ internal static class ShapesExperimentCommand
         command.Options.Add(logitScale);
         command.Options.Add(split);
         command.Options.Add(clipSteps);
+        var clipBatchSize = new Option<int?>("--clip-batch-size") { Description = "Pairs per contrastive step, a multiple of --clip-hard-negatives (default 128; 64 with --quick). 256 with --clip-steps 2000 doubles the CLIP's time and retrieves better (docs/shapesworld.md)." };
+        command.Options.Add(clipBatchSize);
         var clipHardNegatives = new Option<int?>("--clip-hard-negatives") { Description = "Pairs per hard-negative group of the CLIP's training data: a web pair and its minimal variants (the scene mirrored or flipped, two colours swapped, shapes redrawn), in one batch (default 4; 1: the web pairs alone)." };
         command.Options.Add(clipHardNegatives);
         var shapes = new Option<string?>("--shapes") { Description = "The world's shapes: comma-separated words (circle,square,triangle,star,cross,diamond,heart), 'default' (the first five) or 'all'." };
@@ -126,6 +128,11 @@ internal static class ShapesExperimentCommand
 
             options.ClipSteps = Positive(parse.GetValue(clipSteps), "--clip-steps") ?? options.ClipSteps;
             options.ClipHardNegatives = Positive(parse.GetValue(clipHardNegatives), "--clip-hard-negatives") ?? options.ClipHardNegatives;
+            options.ClipBatchSize = Positive(parse.GetValue(clipBatchSize), "--clip-batch-size") ?? options.ClipBatchSize;
+            if (options.ClipBatchSize < 2 || options.ClipBatchSize % options.ClipHardNegatives != 0)
+            {
+                throw new CommandLineError($"--clip-batch-size {options.ClipBatchSize} must be at least 2 and a multiple of --clip-hard-negatives {options.ClipHardNegatives}: every batch holds whole hard-negative groups.");
+            }
             options.CaptionerSteps = Positive(parse.GetValue(captionerSteps), "--captioner-steps") ?? options.CaptionerSteps;
             var directory = parse.GetValue(output)!;
             if (File.Exists(directory))
