@@ -211,6 +211,9 @@ public static class ShapesExperiment
         }
 
         var retrieval = Retrieve(testImages, corpusTexts, corpus, evaluationSet);
+        var corpusBounds = new ShapesCorpusBounds(
+            CorpusRetrievalBounds.Oracle(corpus, testScenes),
+            CorpusRetrievalBounds.IdealEmbedding(corpus, testScenes, SceneFeatures.BoundObjects));
         stages["scoring"] = Lap(clock);
         cancellationToken.ThrowIfCancellationRequested();
 
@@ -307,6 +310,7 @@ public static class ShapesExperiment
             TestTextEmbeddings = testTexts,
             HumanScores = HumanScores(testReferences, testScenes),
             RetrievalCeiling = retrieval,
+            CorpusBounds = corpusBounds,
             GapStudy = points,
             UnreachableGapSizes = unreachable,
             StageSeconds = stages,

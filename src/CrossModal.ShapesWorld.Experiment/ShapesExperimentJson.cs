@@ -46,6 +46,7 @@ public static class ShapesExperimentJson
             writer.WriteEndObject();
             writer.WritePropertyName("retrieval_ceiling");
             WriteScores(writer, study.RetrievalCeiling);
+            WriteCorpusBounds(writer, study.CorpusBounds);
             writer.WritePropertyName("ground_truth");
             WriteScores(writer, study.HumanScores);
             WriteComparisons(writer, study.Comparisons, c => c.Difference);
@@ -142,6 +143,7 @@ public static class ShapesExperimentJson
             WriteScores(writer, study.HumanScores);
             writer.WritePropertyName("retrieval_ceiling");
             WriteScores(writer, study.RetrievalCeiling);
+            WriteCorpusBounds(writer, study.CorpusBounds);
             WriteComparisons(writer, study.Comparisons, c => c.Difference);
 
             writer.WriteStartObject("systems");
@@ -214,6 +216,7 @@ public static class ShapesExperimentJson
                 writer.WriteEndObject();
                 writer.WritePropertyName("retrieval_ceiling");
                 WriteScores(writer, world.RetrievalCeiling.Scores);
+                WriteCorpusBounds(writer, world.CorpusBounds);
                 var index = w;
                 WriteComparisons(writer, study.Comparisons, c => c.PerWorld[index]);
                 writer.WritePropertyName("unreachable_centroid_distances");
@@ -306,6 +309,22 @@ public static class ShapesExperimentJson
         {
             writer.WriteString(name, "learned");
         }
+    }
+
+    /// <summary>"corpus_bounds": {"oracle": {"scene_f1", "object_f1", "relation_f1"}, "bag_of_objects": {…}}.</summary>
+    private static void WriteCorpusBounds(Utf8JsonWriter writer, ShapesCorpusBounds bounds)
+    {
+        writer.WriteStartObject("corpus_bounds");
+        foreach (var (name, report) in new[] { ("oracle", bounds.Oracle), ("bag_of_objects", bounds.BagOfObjects) })
+        {
+            writer.WriteStartObject(name);
+            writer.WriteNumber("scene_f1", Math.Round(report.MeanF1, 6));
+            writer.WriteNumber("object_f1", Math.Round(report.MeanObjectF1, 6));
+            writer.WriteNumber("relation_f1", Math.Round(report.MeanRelationF1, 6));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
     }
 
     private static void WriteScores(Utf8JsonWriter writer, ShapesScores scores)

@@ -4,6 +4,7 @@ using System.Linq;
 using CrossModal.Abstractions;
 using CrossModal.Bridging;
 using CrossModal.Models.Captioning;
+using CrossModal.ShapesWorld.Scoring;
 using CrossModal.ShapesWorld.World;
 
 namespace CrossModal.ShapesWorld.Experiment;
@@ -66,6 +67,16 @@ public sealed record ShapesScores(double SceneF1, double ObjectF1, double Relati
 /// <param name="Scores">The scores.</param>
 /// <param name="PhotoSceneF1">The scene F1 of each photo's caption (what the bootstrap resamples).</param>
 public sealed record ShapesCaptioning(IReadOnlyList<string> Captions, ShapesScores Scores, IReadOnlyList<double> PhotoSceneF1);
+
+/// <summary>What captioning the evaluation photos with corpus captions can reach without any model
+/// (<see cref="CorpusRetrievalBounds"/>): the bounds a CLIP's <see cref="ShapesExperimentResult.RetrievalCeiling"/> is read
+/// against.</summary>
+/// <param name="Oracle">Each evaluation scene captioned with the corpus caption of highest scene F1: no retrieval does
+/// better.</param>
+/// <param name="BagOfObjects">Each evaluation scene captioned with the corpus caption nearest by cosine over counts of
+/// bound (shape, colour, size) objects, relations left out: an embedding that binds every attribute to its object but,
+/// like the ShapesWorld CLIP's text tower, does not read a relation's direction.</param>
+public sealed record ShapesCorpusBounds(SceneAccuracyReport Oracle, SceneAccuracyReport BagOfObjects);
 
 /// <summary>One trained captioner (one system, one seed) and what it produced on the test photos.</summary>
 public sealed class ShapesSystemRun
@@ -154,6 +165,9 @@ public sealed class ShapesExperimentResult
     /// <summary>The retrieval ceiling: each evaluation photo captioned with the corpus caption nearest to it in the CLIP
     /// space (largest cosine between the photo's embedding and the corpus captions' text embeddings), scored like the systems.</summary>
     public required ShapesCaptioning RetrievalCeiling { get; init; }
+
+    /// <summary>The corpus's own bounds on the evaluation scenes, without a model.</summary>
+    public required ShapesCorpusBounds CorpusBounds { get; init; }
 
     /// <summary>The gap study of this world (empty when <see cref="ShapesExperimentOptions.GapStudy"/> is
     /// <see cref="ShapesGapStudy.None"/>): scores against the modality gap, natural and emulated arms.</summary>

@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
+using CrossModal.ShapesWorld.Scoring;
+
 namespace CrossModal.ShapesWorld.Experiment;
 
 /// <summary>A bridge's scene-F1 difference to the baseline (C1), pooled over worlds and per world.</summary>
@@ -39,6 +41,12 @@ public sealed class ShapesStudy
 
     /// <summary>The retrieval ceiling's scores, averaged over worlds.</summary>
     public ShapesScores RetrievalCeiling => ShapesScores.Summarize(Worlds.Select(w => w.RetrievalCeiling.Scores).ToArray()).Mean;
+
+    /// <summary>The corpus oracle and the bag-of-objects retrieval (<see cref="ShapesCorpusBounds"/>): mean F1s and
+    /// exact fractions averaged over worlds, counts summed.</summary>
+    public ShapesCorpusBounds CorpusBounds => new(
+        Pool(Worlds.Select(w => w.CorpusBounds.Oracle).ToArray()),
+        Pool(Worlds.Select(w => w.CorpusBounds.BagOfObjects).ToArray()));
 
     /// <summary>The ground truth's scores, averaged over worlds.</summary>
     public ShapesScores HumanScores => ShapesScores.Summarize(Worlds.Select(w => w.HumanScores).ToArray()).Mean;
@@ -117,4 +125,13 @@ public sealed class ShapesStudy
 
     private static IReadOnlyList<IReadOnlyList<double>> PhotoScores(ShapesExperimentResult world, string system) =>
         world.RunsOf(system).OrderBy(r => r.Seed).Select(r => r.PhotoSceneF1).ToArray();
+
+    private static SceneAccuracyReport Pool(IReadOnlyList<SceneAccuracyReport> reports) => new(
+        reports.Sum(r => r.Count),
+        reports.Average(r => r.MeanF1),
+        reports.Average(r => r.MeanObjectF1),
+        reports.Average(r => r.MeanRelationF1),
+        reports.Average(r => r.ExactFraction),
+        reports.Aggregate(default(TupleCounts), (a, r) => a + r.Objects),
+        reports.Aggregate(default(TupleCounts), (a, r) => a + r.Relations));
 }

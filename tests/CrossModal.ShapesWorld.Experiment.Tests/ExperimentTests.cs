@@ -174,6 +174,9 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
             var ganDifference = gan.GetProperty("scene_f1_difference_to_c1");
             Assert.InRange(ganDifference.GetProperty("scene_f1").GetDouble(), ganDifference.GetProperty("ci_low").GetDouble(), ganDifference.GetProperty("ci_high").GetDouble());
             Assert.InRange(root.GetProperty("retrieval_ceiling").GetProperty("scene_f1").GetDouble(), 0, 1);
+            var bounds = root.GetProperty("corpus_bounds");
+            Assert.Equal(result.CorpusBounds.Oracle.MeanF1, bounds.GetProperty("oracle").GetProperty("scene_f1").GetDouble(), tolerance: JsonRounding);
+            Assert.Equal(result.CorpusBounds.BagOfObjects.MeanObjectF1, bounds.GetProperty("bag_of_objects").GetProperty("object_f1").GetDouble(), tolerance: JsonRounding);
             Assert.True(root.GetProperty("gap").TryGetProperty("centroid_distance", out _));
             var c3Difference = root.GetProperty("differences_to_c1").GetProperty("C3");
             Assert.InRange(c3Difference.GetProperty("scene_f1").GetDouble(), c3Difference.GetProperty("ci_low").GetDouble(), c3Difference.GetProperty("ci_high").GetDouble());
@@ -227,6 +230,13 @@ public sealed class ExperimentTests(QuickExperimentFixture fixture) : IClassFixt
         Assert.All(result.RetrievalCeiling.Captions, c => Assert.Contains(c, corpus));
         Assert.Equal(result.RetrievalCeiling.PhotoSceneF1.Average(), result.RetrievalCeiling.Scores.SceneF1, 9);
         Assert.All(result.Runs, r => Assert.Equal(r.PhotoSceneF1.Average(), r.Scores.SceneF1, 9));
+
+        // The corpus oracle takes each scene's best corpus caption, so no retrieval from the same corpus beats it.
+        var bounds = result.CorpusBounds;
+        Assert.Equal(result.RetrievalCeiling.Captions.Count, bounds.Oracle.Count);
+        Assert.True(bounds.Oracle.MeanF1 >= result.RetrievalCeiling.Scores.SceneF1 - 1e-12, $"{bounds.Oracle.MeanF1} < {result.RetrievalCeiling.Scores.SceneF1}");
+        Assert.True(bounds.Oracle.MeanF1 >= bounds.BagOfObjects.MeanF1 - 1e-12);
+        Assert.True(bounds.Oracle.MeanF1 > 0.3, $"oracle {bounds.Oracle.MeanF1}");
     }
 
     [Fact]
