@@ -10,10 +10,9 @@ using CrossModal.Models.Clip;
 using CrossModal.Models.Images;
 using CrossModal.Tensors.IO;
 using CrossModal.ShapesWorld.Rendering;
+using CrossModal.ShapesWorld.Scoring;
 using CrossModal.Training.Captioning;
 using ScottPlot;
-
-using CrossModal.ShapesWorld.Scoring;
 
 namespace CrossModal.ShapesWorld.Experiment;
 

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-
 using CrossModal.ShapesWorld.Scoring;
 
 namespace CrossModal.ShapesWorld.Experiment;
