@@ -41,7 +41,7 @@ internal static class ShapesExperimentCommand
         command.Options.Add(logitScale);
         command.Options.Add(split);
         command.Options.Add(clipSteps);
-        var clipBatchSize = new Option<int?>("--clip-batch-size") { Description = "Pairs per contrastive step, a multiple of --clip-hard-negatives (default 128; 64 with --quick). 256 with --clip-steps 4000 gives the CLIP four times the pairs: a run of about 22 minutes whose paired captioner reaches 50 % (docs/shapesworld.md)." };
+        var clipBatchSize = new Option<int?>("--clip-batch-size") { Description = "Pairs per contrastive step, a multiple of --clip-hard-negatives (default 128; 64 with --quick). 256 with --clip-steps 4000 gives the CLIP four times the pairs: a run of about 22 minutes whose paired captioner reaches about 50 % (docs/shapesworld.md)." };
         command.Options.Add(clipBatchSize);
         var clipHardNegatives = new Option<int?>("--clip-hard-negatives") { Description = "Pairs per hard-negative group of the CLIP's training data: a web pair and its minimal variants (the scene mirrored or flipped, two colours swapped, shapes redrawn), in one batch (default 4; 1: the web pairs alone)." };
         command.Options.Add(clipHardNegatives);
