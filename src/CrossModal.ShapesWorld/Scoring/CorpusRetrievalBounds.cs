@@ -98,7 +98,7 @@ public static class CorpusRetrievalBounds
         }
 
         // An inverted index from feature to (caption, count): a query only visits the captions it shares a feature with.
-        var index = new Dictionary<long, List<(int Caption, int Count)>>();
+        var index = new Dictionary<(int Tag, long Payload), List<(int Caption, int Count)>>();
         var norms = new double[corpus.Count];
         for (var j = 0; j < corpus.Count; j++)
         {
@@ -176,23 +176,20 @@ public static class CorpusRetrievalBounds
         }
     }
 
-    private static Dictionary<long, int> Count(IReadOnlyList<ParsedObject> objects, IReadOnlyList<RelationDescription> relations, SceneFeatures features)
+    // A feature is (tag, payload): the payloads are SceneAccuracy's object and relation keys, or parts of an object key.
+    private static Dictionary<(int Tag, long Payload), int> Count(IReadOnlyList<ParsedObject> objects, IReadOnlyList<RelationDescription> relations, SceneFeatures features)
     {
-        var counts = new Dictionary<long, int>();
-        void Add(int tag, long payload) =>
-            counts[((long)tag << 56) | payload] = counts.GetValueOrDefault(((long)tag << 56) | payload) + 1;
+        var counts = new Dictionary<(int, long), int>();
+        void Add(int tag, long payload) => counts[(tag, payload)] = counts.GetValueOrDefault((tag, payload)) + 1;
 
         var keys = new long[objects.Count];
         for (var k = 0; k < objects.Count; k++)
         {
-            var o = objects[k];
-            long shape = (long)o.Shape + 1;
-            long color = o.Color is { } c ? (long)c + 1 : 0;
-            long size = o.Size is { } s ? (long)s + 1 : 0;
-            keys[k] = shape | (color << 8) | (size << 16);
+            var key = keys[k] = SceneAccuracy.ObjectKey(objects[k]);
+            long shape = key & 0xFF, color = (key >> 8) & 0xFF, size = (key >> 16) & 0xFF;
             if ((features & SceneFeatures.BoundObjects) != 0)
             {
-                Add(BoundTag, keys[k]);
+                Add(BoundTag, key);
             }
 
             if ((features & SceneFeatures.Attributes) != 0)
@@ -214,8 +211,7 @@ public static class CorpusRetrievalBounds
         {
             foreach (var r in relations)
             {
-                var (a, relation, b) = SceneDescription.Canonical(keys[r.Subject], r.Relation, keys[r.Landmark]);
-                Add(RelationTag, a | (b << 24) | ((long)relation + 1) << 48);
+                Add(RelationTag, SceneAccuracy.RelationKey(keys[r.Subject], r.Relation, keys[r.Landmark]));
             }
         }
 

@@ -106,11 +106,12 @@ public static class SceneAccuracy
         return new SceneAccuracyReport(n, f1 / n, objectF1 / n, relationF1 / n, (double)exact / n, objects, relations);
     }
 
-    // Unknown attributes pack as 0 and so never equal a reference, whose attributes are all known (1-based).
-    private static long ObjectKey(ParsedObject o) =>
+    // Unknown attributes pack as 0 and so never equal a reference, whose attributes are all known (1-based):
+    // bits 0–7 the shape, 8–15 the colour, 16–23 the size.
+    internal static long ObjectKey(ParsedObject o) =>
         ((long)o.Shape + 1) | ((o.Color is { } c ? (long)c + 1 : 0) << 8) | ((o.Size is { } s ? (long)s + 1 : 0) << 16);
 
-    private static long RelationKey(long subject, SpatialRelation relation, long landmark)
+    internal static long RelationKey(long subject, SpatialRelation relation, long landmark)
     {
         (long a, SpatialRelation r, long b) = SceneDescription.Canonical(subject, relation, landmark);
         bool known = (a & 0xFF00) != 0 && (a & 0xFF0000) != 0 && (b & 0xFF00) != 0 && (b & 0xFF0000) != 0;
