@@ -44,6 +44,11 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder, ICaptionEmbedder
     /// <value>1 (no groups).</value>
     public int GroupSize { get; set; } = 1;
 
+    /// <summary>Weight of each hard-negative group's own contrastive loss beside the batch's in <see cref="Train"/>
+    /// (<see cref="ClipContrastiveTrainerOptions.GroupLossWeight"/>); used when <see cref="GroupSize"/> &gt; 1.</summary>
+    /// <value>0 (CLIP's loss).</value>
+    public float GroupLossWeight { get; set; }
+
     /// <summary>The logit scale 1/τ the model currently uses.</summary>
     public float CurrentLogitScale
     {
@@ -149,6 +154,7 @@ public sealed class ShapesClip : ITextEncoder, IImageEncoder, ICaptionEmbedder
             MaxGradientNorm = 1f,
             FixedLogitScale = FixedLogitScale,
             GroupSize = GroupSize,
+            GroupLossWeight = GroupSize > 1 ? GroupLossWeight : 0f,
             Seed = seed,
         });
         var result = trainer.Train(images, captions, Tokenize, progress, cancellationToken);

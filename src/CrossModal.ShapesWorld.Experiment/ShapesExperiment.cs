@@ -115,6 +115,7 @@ public static class ShapesExperiment
         var clip = ShapesClip.Create(backend, options, tokenizer, maxWords, seed: (int)(options.World.Seed & 0x7FFFFFFF));
         clip.FixedLogitScale = options.ClipLogitScale;
         clip.GroupSize = clipPairs.GroupSize;
+        clip.GroupLossWeight = options.ClipGroupLossWeight;
         var initialGap = ModalityGapReport.Compute(clip.EncodeImages(testPhotos), clip.EncodeTexts(evaluation.Captions));
         var clipLosses = clip.Train(clipPairs.Photos, clipPairs.Captions, options.ClipSteps, options.ClipBatchSize, options.ClipLearningRate,
                                     seed: 17, progress);

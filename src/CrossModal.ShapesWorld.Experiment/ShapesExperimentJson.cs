@@ -101,6 +101,7 @@ public static class ShapesExperimentJson
             writer.WriteNumber("captioner_workers", o.CaptionerWorkers);
             writer.WriteNumber("clip_batch", o.ClipBatchSize);
             writer.WriteNumber("clip_hard_negatives", o.ClipHardNegatives);
+            writer.WriteNumber("clip_group_loss_weight", o.ClipGroupLossWeight);
             writer.WriteString("clip_conv_layers", o.ClipConvLayers);
             writer.WriteBoolean("clip_conv_global_max_pool", o.ClipConvGlobalMaxPool);
             writer.WriteNumber("clip_width", o.ClipWidth);

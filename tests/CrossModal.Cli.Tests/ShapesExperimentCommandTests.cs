@@ -55,6 +55,8 @@ public sealed class ShapesExperimentCommandTests
     [InlineData("--clip-batch-size", "0", "must be positive")]
     [InlineData("--clip-batch-size", "66", "a multiple of --clip-hard-negatives 4")]
     [InlineData("--clip-hard-negatives", "3", "a multiple of --clip-hard-negatives 3")]
+    [InlineData("--clip-group-weight", "-1", "a finite weight ≥ 0")]
+    [InlineData("--clip-group-weight", "NaN", "a finite weight ≥ 0")]
     [InlineData("--seeds", "0", "must be positive")]
     [InlineData("--worlds", "0", "must be positive")]
     [InlineData("--gap-study", "natural", "'none', 'emulated' or 'full'")]

@@ -41,10 +41,12 @@ internal static class ShapesExperimentCommand
         command.Options.Add(logitScale);
         command.Options.Add(split);
         command.Options.Add(clipSteps);
-        var clipBatchSize = new Option<int?>("--clip-batch-size") { Description = "Pairs per contrastive step, a multiple of --clip-hard-negatives (default 128; 64 with --quick). 256 with --clip-steps 4000 gives the CLIP four times the pairs: a run of about 22 minutes whose paired captioner reaches about 50 % (docs/shapesworld.md)." };
+        var clipBatchSize = new Option<int?>("--clip-batch-size") { Description = "Pairs per contrastive step, a multiple of --clip-hard-negatives (default 128; 64 with --quick). 256 with --clip-steps 4000 and --clip-group-weight 0 gives the CLIP four times the pairs without the group loss: a run of about 22 minutes whose paired captioner reached about 50 % (docs/shapesworld.md)." };
         command.Options.Add(clipBatchSize);
         var clipHardNegatives = new Option<int?>("--clip-hard-negatives") { Description = "Pairs per hard-negative group of the CLIP's training data: a web pair and its minimal variants (the scene mirrored or flipped, two colours swapped, shapes redrawn), in one batch (default 4; 1: the web pairs alone)." };
         command.Options.Add(clipHardNegatives);
+        var clipGroupWeight = new Option<float?>("--clip-group-weight") { Description = "Weight of each hard-negative group's own contrastive loss beside the batch's, ≥ 0 (default 4; 0: CLIP's loss alone)." };
+        command.Options.Add(clipGroupWeight);
         var shapes = new Option<string?>("--shapes") { Description = "The world's shapes: comma-separated words (circle,square,triangle,star,cross,diamond,heart), 'default' (the first five) or 'all'." };
         var colors = new Option<string?>("--colors") { Description = "The world's colours: comma-separated words (red,orange,yellow,green,blue,purple,pink), 'default' (red,yellow,green,blue,purple) or 'all'." };
         command.Options.Add(shapes);
@@ -133,6 +135,13 @@ internal static class ShapesExperimentCommand
             {
                 throw new CommandLineError($"--clip-batch-size {options.ClipBatchSize} must be at least 2 and a multiple of --clip-hard-negatives {options.ClipHardNegatives}: every batch holds whole hard-negative groups.");
             }
+            if (parse.GetValue(clipGroupWeight) is { } groupWeight)
+            {
+                options.ClipGroupLossWeight = groupWeight >= 0f && float.IsFinite(groupWeight)
+                    ? groupWeight
+                    : throw new CommandLineError($"--clip-group-weight must be a finite weight ≥ 0 but is {groupWeight.ToString(CultureInfo.InvariantCulture)}.");
+            }
+
             options.CaptionerSteps = Positive(parse.GetValue(captionerSteps), "--captioner-steps") ?? options.CaptionerSteps;
             var directory = parse.GetValue(output)!;
             if (File.Exists(directory))

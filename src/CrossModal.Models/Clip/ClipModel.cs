@@ -13,7 +13,7 @@ namespace CrossModal.Models.Clip;
 /// CLIP (Radford et al., 2021): an image tower (<see cref="ClipImageTower"/>, a ViT or a small convolutional network) and a <see cref="ClipTextEncoder"/> projecting into
 /// one D-dimensional space, and a learnable log logit scale τ. Encodes texts and images for the rest of the library
 /// (<see cref="ITextEncoder"/>, <see cref="IImageEncoder"/>) and trains from scratch with the symmetric contrastive
-/// loss (<see cref="ForwardLoss"/> then <see cref="Backward"/>). Load a Hugging Face checkpoint with
+/// loss (<see cref="ForwardLoss(ReadOnlySpan{float}, ReadOnlySpan{int}, int, int, float)"/> then <see cref="Backward"/>). Load a Hugging Face checkpoint with
 /// <see cref="Load"/>. Parameter names: <c>vision_model.*</c>, <c>text_model.*</c>, <c>logit_scale</c>.
 /// </summary>
 /// <remarks>Not thread-safe: every call reuses the model's buffers. Everything runs through
@@ -38,6 +38,9 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     private Tensor? _dImageRaw;
     private Tensor? _dTextRaw;
     private bool _lossReady;
+    private GroupTerms? _groups;
+    private int _groupSize = 1;
+    private float _groupLossWeight;
 
     /// <summary>Creates a model; call <see cref="Module.ResetParameters"/> to train from scratch, or use <see cref="Load"/>.</summary>
     /// <param name="backend">The compute backend.</param>
@@ -210,8 +213,38 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     /// <param name="tokens">(B, T) token ids; row i describes image i.</param>
     /// <param name="batch">B ≥ 1.</param>
     /// <returns>The loss.</returns>
-    public float ForwardLoss(ReadOnlySpan<float> pixels, ReadOnlySpan<int> tokens, int batch)
+    public float ForwardLoss(ReadOnlySpan<float> pixels, ReadOnlySpan<int> tokens, int batch) => ForwardLoss(pixels, tokens, batch, 1, 0f);
+
+    /// <summary>
+    /// <see cref="ForwardLoss(ReadOnlySpan{float}, ReadOnlySpan{int}, int)"/> for a batch made of consecutive groups of
+    /// <paramref name="groupSize"/> pairs (a pair and its hard negatives), with the contrastive loss of each group on its
+    /// own added at <paramref name="groupLossWeight"/>:
+    /// <c>loss = CLIP(batch) + w · Σ_g (G / B) · CLIP(group g)</c>, every term the same symmetric loss with the same
+    /// logit scale. Within the batch a group's pairs are <c>G − 1</c> of <c>B − 1</c> negatives, so their share of the
+    /// softmax, and of the gradient, shrinks as the rest of the batch is learnt; the group term gives the distinctions
+    /// only the group poses (a scene against its edits) a weight of their own. With <paramref name="groupLossWeight"/>
+    /// 0 or groups of 1 it is CLIP's loss.
+    /// </summary>
+    /// <param name="pixels">(B, 3, S, S) preprocessed images.</param>
+    /// <param name="tokens">(B, T) token ids; row i describes image i.</param>
+    /// <param name="batch">B ≥ 1, a multiple of <paramref name="groupSize"/>.</param>
+    /// <param name="groupSize">G ≥ 1: rows g·G … g·G + G − 1 are group g.</param>
+    /// <param name="groupLossWeight">w ≥ 0.</param>
+    /// <returns>The loss.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">G &lt; 1, B not a multiple of G, or w negative or not finite.</exception>
+    public float ForwardLoss(ReadOnlySpan<float> pixels, ReadOnlySpan<int> tokens, int batch, int groupSize, float groupLossWeight)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(groupSize);
+        if (batch % groupSize != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize, $"The batch of {batch} pairs does not split into groups of {groupSize}.");
+        }
+
+        if (!(groupLossWeight >= 0f) || !float.IsFinite(groupLossWeight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(groupLossWeight), groupLossWeight, "Expected a finite weight ≥ 0.");
+        }
+
         var image = Vision.Forward(pixels, batch);
         var text = Text.Forward(tokens, batch);
         _imageNormed = Buffer(_imageNormed, batch, Dimension);
@@ -224,11 +257,27 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
         _rowLse = Buffer(_rowLse, batch);
         _columnLse = Buffer(_columnLse, batch);
         var loss = Backend.ContrastiveLossForward(_logits, _rowLse, _columnLse, _imageNormed, _textNormed, LogitScale.Value);
+        _groupSize = 1;
+        _groupLossWeight = 0f;
+        if (groupLossWeight > 0f && groupSize > 1)
+        {
+            var groups = Groups(batch, groupSize);
+            double sum = 0;
+            for (var g = 0; g < groups.Count; g++)
+            {
+                sum += Backend.ContrastiveLossForward(groups.Logits[g], groups.RowLse[g], groups.ColumnLse[g], groups.Image[g], groups.Text[g], LogitScale.Value);
+            }
+
+            loss += (float)(groupLossWeight * groupSize / batch * sum);
+            _groupSize = groupSize;
+            _groupLossWeight = groupLossWeight;
+        }
+
         _lossReady = true;
         return loss;
     }
 
-    /// <summary>Backward pass of the last <see cref="ForwardLoss"/>: accumulates the gradient of every parameter.</summary>
+    /// <summary>Backward pass of the last <see cref="ForwardLoss(ReadOnlySpan{float}, ReadOnlySpan{int}, int, int, float)"/>: accumulates the gradient of every parameter.</summary>
     public void Backward()
     {
         if (!_lossReady)
@@ -244,6 +293,22 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
         _dTextRaw = Buffer(_dTextRaw, n, Dimension);
         Backend.ContrastiveLossBackward(
             _dImage, _dText, LogitScale.Gradient, _dLogits, _logits, _rowLse!, _columnLse!, _imageNormed!, _textNormed!, LogitScale.Value, 1f);
+        if (_groupLossWeight > 0f)
+        {
+            var groups = _groups!;
+            var dLoss = _groupLossWeight * _groupSize / n;
+            for (var g = 0; g < groups.Count; g++)
+            {
+                // Each group's backward writes its own rows of the group gradients, so together they fill them.
+                Backend.ContrastiveLossBackward(
+                    groups.DImage[g], groups.DText[g], LogitScale.Gradient, groups.DLogits[g], groups.Logits[g], groups.RowLse[g],
+                    groups.ColumnLse[g], groups.Image[g], groups.Text[g], LogitScale.Value, dLoss);
+            }
+
+            Backend.Axpy(_dImage, 1f, groups.DImageAll);
+            Backend.Axpy(_dText, 1f, groups.DTextAll);
+        }
+
         Backend.L2NormalizeBackward(_dImageRaw, _dImage, _imageNormed!, _imageNorms!, NormEpsilon);
         Backend.L2NormalizeBackward(_dTextRaw, _dText, _textNormed!, _textNorms!, NormEpsilon);
         Vision.Backward(_dImageRaw);
@@ -251,8 +316,65 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
         _lossReady = false;
     }
 
-    /// <summary>The logits s·I·Tᵀ (images × texts) of the last <see cref="ForwardLoss"/>, downloaded.</summary>
+    /// <summary>The logits s·I·Tᵀ (images × texts) of the last <see cref="ForwardLoss(ReadOnlySpan{float}, ReadOnlySpan{int}, int, int, float)"/>, downloaded.</summary>
     public float[] LastLogits() => (_logits ?? throw new InvalidOperationException("No ForwardLoss has run yet.")).ToArray();
+
+    /// <summary>Views of one group's rows of the normalised features and its own logits and gradients, built once per
+    /// (batch, group size, feature buffers) so a training loop's steady state allocates nothing.</summary>
+    private GroupTerms Groups(int batch, int groupSize)
+    {
+        if (_groups is { } cached && cached.Batch == batch && cached.Size == groupSize
+            && ReferenceEquals(cached.ImageSource, _imageNormed) && ReferenceEquals(cached.TextSource, _textNormed))
+        {
+            return cached;
+        }
+
+        var count = batch / groupSize;
+        var d = Dimension;
+        var groups = new GroupTerms(batch, groupSize, _imageNormed!, _textNormed!, Backend.Allocate(count, groupSize, groupSize),
+            Backend.Allocate(count, groupSize), Backend.Allocate(count, groupSize), Backend.Allocate(count, groupSize, groupSize),
+            Backend.Allocate(batch, d), Backend.Allocate(batch, d));
+        for (var g = 0; g < count; g++)
+        {
+            long rows = (long)g * groupSize * d, square = (long)g * groupSize * groupSize, line = (long)g * groupSize;
+            groups.Image[g] = _imageNormed!.View(rows, groupSize, d);
+            groups.Text[g] = _textNormed!.View(rows, groupSize, d);
+            groups.Logits[g] = groups.LogitsAll.View(square, groupSize, groupSize);
+            groups.DLogits[g] = groups.DLogitsAll.View(square, groupSize, groupSize);
+            groups.RowLse[g] = groups.RowLseAll.View(line, groupSize);
+            groups.ColumnLse[g] = groups.ColumnLseAll.View(line, groupSize);
+            groups.DImage[g] = groups.DImageAll.View(rows, groupSize, d);
+            groups.DText[g] = groups.DTextAll.View(rows, groupSize, d);
+        }
+
+        _groups = groups;
+        return groups;
+    }
+
+    private sealed class GroupTerms(
+        int batch, int size, Tensor imageSource, Tensor textSource, Tensor logitsAll, Tensor rowLseAll, Tensor columnLseAll,
+        Tensor dLogitsAll, Tensor dImageAll, Tensor dTextAll)
+    {
+        public int Batch { get; } = batch;
+        public int Size { get; } = size;
+        public int Count => Image.Length;
+        public Tensor ImageSource { get; } = imageSource;
+        public Tensor TextSource { get; } = textSource;
+        public Tensor LogitsAll { get; } = logitsAll;
+        public Tensor RowLseAll { get; } = rowLseAll;
+        public Tensor ColumnLseAll { get; } = columnLseAll;
+        public Tensor DLogitsAll { get; } = dLogitsAll;
+        public Tensor DImageAll { get; } = dImageAll;
+        public Tensor DTextAll { get; } = dTextAll;
+        public Tensor[] Image { get; } = new Tensor[batch / size];
+        public Tensor[] Text { get; } = new Tensor[batch / size];
+        public Tensor[] Logits { get; } = new Tensor[batch / size];
+        public Tensor[] DLogits { get; } = new Tensor[batch / size];
+        public Tensor[] RowLse { get; } = new Tensor[batch / size];
+        public Tensor[] ColumnLse { get; } = new Tensor[batch / size];
+        public Tensor[] DImage { get; } = new Tensor[batch / size];
+        public Tensor[] DText { get; } = new Tensor[batch / size];
+    }
 
     private EmbeddingMatrix Finish(Tensor features, ref Tensor? normed, ref Tensor? norms)
     {

@@ -42,7 +42,7 @@ public sealed class ClipContrastiveTrainingResult
 /// <summary>
 /// Trains any <see cref="ClipModel"/> (ViT or convolutional image tower) from (image, text) pairs with CLIP's
 /// symmetric contrastive loss (Radford et al., 2021): each step draws a batch of pairs without replacement within an
-/// epoch, runs <see cref="ClipModel.ForwardLoss"/> and <see cref="ClipModel.Backward"/>, clips the global gradient
+/// epoch, runs <see cref="ClipModel.ForwardLoss(System.ReadOnlySpan{float}, System.ReadOnlySpan{int}, int, int, float)"/> (with the group term when <see cref="ClipContrastiveTrainerOptions.GroupLossWeight"/> is set) and <see cref="ClipModel.Backward"/>, clips the global gradient
 /// norm and takes an AdamW step on a warm-up + cosine schedule. Reports progress every step, stops on cancellation at
 /// a step boundary, and writes a resumable checkpoint (atomically) on a period, on cancellation and at the end.
 /// </summary>
@@ -161,7 +161,7 @@ public sealed class ClipContrastiveTrainer
             }
 
             model.ZeroGrad();
-            var loss = model.ForwardLoss(pixels, tokens, batch);
+            var loss = model.ForwardLoss(pixels, tokens, batch, group, options.GroupLossWeight);
             model.Backward();
             if (options.MaxGradientNorm > 0f)
             {
@@ -254,6 +254,7 @@ public sealed class ClipContrastiveTrainer
         ["pairs"] = pairs.ToString(CultureInfo.InvariantCulture),
         ["seed"] = Options.Seed.ToString(CultureInfo.InvariantCulture),
         ["group"] = Options.GroupSize.ToString(CultureInfo.InvariantCulture),
+        ["group_loss_weight"] = Options.GroupLossWeight.ToString("R", CultureInfo.InvariantCulture),
         ["model"] = Model.Config.ToString(),
     };
 
@@ -267,10 +268,11 @@ public sealed class ClipContrastiveTrainer
         }
 
         var expected = Metadata(0, 0, pairs, batch);
-        foreach (var key in new[] { "steps", "batch", "pairs", "seed", "group", "model" })
+        foreach (var key in new[] { "steps", "batch", "pairs", "seed", "group", "group_loss_weight", "model" })
         {
-            // Checkpoints from before pair groups existed have no "group": they trained with groups of one.
-            var recordedValue = metadata.GetValueOrDefault(key) ?? (key == "group" ? "1" : null);
+            // Checkpoints from before pair groups existed have no "group": they trained with groups of one; those from
+            // before the group term have no "group_loss_weight": they trained without it.
+            var recordedValue = metadata.GetValueOrDefault(key) ?? key switch { "group" => "1", "group_loss_weight" => "0", _ => null };
             if (recordedValue != expected[key])
             {
                 throw new InvalidDataException($"{path}: written by a different run: '{key}' is '{recordedValue}' but this run has '{expected[key]}'.");

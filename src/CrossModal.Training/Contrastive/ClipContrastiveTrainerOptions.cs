@@ -51,6 +51,14 @@ public sealed class ClipContrastiveTrainerOptions
     /// <value>1 (every pair on its own).</value>
     public int GroupSize { get; set; } = 1;
 
+    /// <summary>Weight of each group's own contrastive loss, added to the batch's (see
+    /// <see cref="CrossModal.Models.Clip.ClipModel.ForwardLoss(System.ReadOnlySpan{float}, System.ReadOnlySpan{int}, int, int, float)"/>):
+    /// in a batch of B pairs a group's G − 1 hard negatives are a small share of the B − 1 negatives, and once the
+    /// easy ones are told apart the group's own softmax gives the fine distinctions a gradient of their own. Needs
+    /// <see cref="GroupSize"/> &gt; 1 when positive.</summary>
+    /// <value>0 (CLIP's loss).</value>
+    public float GroupLossWeight { get; set; }
+
     /// <summary>Where to write the training checkpoint (model, optimiser moments, step; safetensors, written
     /// atomically), or null for none.</summary>
     public string? CheckpointPath { get; set; }
@@ -74,6 +82,16 @@ public sealed class ClipContrastiveTrainerOptions
         if (BatchSize % GroupSize != 0)
         {
             throw new ArgumentException($"BatchSize {BatchSize} must be a multiple of GroupSize {GroupSize}.", nameof(BatchSize));
+        }
+
+        if (!(GroupLossWeight >= 0f) || !float.IsFinite(GroupLossWeight))
+        {
+            throw new ArgumentOutOfRangeException(nameof(GroupLossWeight), GroupLossWeight, "Expected a finite weight ≥ 0.");
+        }
+
+        if (GroupLossWeight > 0f && GroupSize == 1)
+        {
+            throw new ArgumentException($"GroupLossWeight {GroupLossWeight} needs pairs in groups (GroupSize > 1); with groups of one the group term is 0.", nameof(GroupLossWeight));
         }
 
         if (!(LearningRate > 0f) || !float.IsFinite(LearningRate))

@@ -140,6 +140,28 @@ public sealed class ClipContrastiveTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_trained_with_another_group_loss_weight_is_refused()
+    {
+        var (images, texts) = Pairs(16);
+        var path = Path.Combine(_folder, "grouped.safetensors");
+        new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional), new() { Steps = 2, BatchSize = 8, GroupSize = 4, GroupLossWeight = 2, CheckpointPath = path }).Train(images, texts, Tokens);
+        var trainer = new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional), new() { Steps = 2, BatchSize = 8, GroupSize = 4, CheckpointPath = path, Resume = true });
+        var e = Assert.Throws<InvalidDataException>(() => trainer.Train(images, texts, Tokens));
+        Assert.Contains("'group_loss_weight'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_group_loss_weight_changes_training_and_its_loss_includes_the_group_term()
+    {
+        var (images, texts) = Pairs(16);
+        var plain = new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional), new() { Steps = 3, BatchSize = 8, GroupSize = 4, Seed = 3 }).Train(images, texts, Tokens);
+        var grouped = new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional), new() { Steps = 3, BatchSize = 8, GroupSize = 4, GroupLossWeight = 2, Seed = 3 }).Train(images, texts, Tokens);
+        // Same model, same first batch: the first loss differs only by the group term, 2 · Σ_g (4/8) · CLIP(group g) > 0.
+        Assert.True(grouped.StepLosses[0] > plain.StepLosses[0] + 0.1f, $"{grouped.StepLosses[0]} vs {plain.StepLosses[0]}");
+        Assert.NotEqual(plain.StepLosses[2], grouped.StepLosses[2]);
+    }
+
+    [Fact]
     public void Pair_groups_always_share_a_batch_and_whole_groups_are_shuffled_between_epochs()
     {
         var (images, _) = Pairs(24);
@@ -181,6 +203,9 @@ public sealed class ClipContrastiveTrainerTests : IDisposable
         Assert.Equal("Resume", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { Resume = true }.Validate()).ParamName);
         Assert.Equal("GroupSize", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { GroupSize = 0 }.Validate()).ParamName);
         Assert.Equal("BatchSize", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { BatchSize = 10, GroupSize = 4 }.Validate()).ParamName);
+        Assert.Equal("GroupLossWeight", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { GroupSize = 4, GroupLossWeight = -1 }.Validate()).ParamName);
+        Assert.Equal("GroupLossWeight", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { GroupSize = 4, GroupLossWeight = float.PositiveInfinity }.Validate()).ParamName);
+        Assert.Equal("GroupLossWeight", Assert.ThrowsAny<ArgumentException>(() => new ClipContrastiveTrainerOptions { GroupLossWeight = 2 }.Validate()).ParamName);
         var (images, texts) = Pairs(4);
         var trainer = new ClipContrastiveTrainer(NewModel(ClipVisionTower.Convolutional), new());
         Assert.Equal("texts", Assert.Throws<ArgumentException>(() => trainer.Train(images, texts[..3], Tokens)).ParamName);
