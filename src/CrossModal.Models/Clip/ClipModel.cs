@@ -320,7 +320,8 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     public float[] LastLogits() => (_logits ?? throw new InvalidOperationException("No ForwardLoss has run yet.")).ToArray();
 
     /// <summary>Views of one group's rows of the normalised features and its own logits and gradients, built once per
-    /// (batch, group size, feature buffers) so a training loop's steady state allocates nothing.</summary>
+    /// (batch, group size, feature buffers) so a training loop's steady state allocates nothing; a new shape reuses the
+    /// previous buffers' storage when it is large enough (<see cref="Module.Buffer"/>).</summary>
     private GroupTerms Groups(int batch, int groupSize)
     {
         if (_groups is { } cached && cached.Batch == batch && cached.Size == groupSize
@@ -331,9 +332,11 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
 
         var count = batch / groupSize;
         var d = Dimension;
-        var groups = new GroupTerms(batch, groupSize, _imageNormed!, _textNormed!, Backend.Allocate(count, groupSize, groupSize),
-            Backend.Allocate(count, groupSize), Backend.Allocate(count, groupSize), Backend.Allocate(count, groupSize, groupSize),
-            Backend.Allocate(batch, d), Backend.Allocate(batch, d));
+        var old = _groups;
+        var groups = new GroupTerms(
+            batch, groupSize, _imageNormed!, _textNormed!, Buffer(old?.LogitsAll, count, groupSize, groupSize),
+            Buffer(old?.RowLseAll, count, groupSize), Buffer(old?.ColumnLseAll, count, groupSize),
+            Buffer(old?.DLogitsAll, count, groupSize, groupSize), Buffer(old?.DImageAll, batch, d), Buffer(old?.DTextAll, batch, d));
         for (var g = 0; g < count; g++)
         {
             long rows = (long)g * groupSize * d, square = (long)g * groupSize * groupSize, line = (long)g * groupSize;
