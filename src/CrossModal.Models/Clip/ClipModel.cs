@@ -39,7 +39,8 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
     private Tensor? _dTextRaw;
     private bool _lossReady;
     private GroupTerms? _groups;
-    private int _groupSize = 1;
+
+    // The weight of the last ForwardLoss's group term, 0 when it had none; its groups are _groups.
     private float _groupLossWeight;
 
     /// <summary>Creates a model; call <see cref="Module.ResetParameters"/> to train from scratch, or use <see cref="Load"/>.</summary>
@@ -257,7 +258,6 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
         _rowLse = Buffer(_rowLse, batch);
         _columnLse = Buffer(_columnLse, batch);
         var loss = Backend.ContrastiveLossForward(_logits, _rowLse, _columnLse, _imageNormed, _textNormed, LogitScale.Value);
-        _groupSize = 1;
         _groupLossWeight = 0f;
         if (groupLossWeight > 0f && groupSize > 1)
         {
@@ -269,7 +269,6 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
             }
 
             loss += (float)(groupLossWeight * groupSize / batch * sum);
-            _groupSize = groupSize;
             _groupLossWeight = groupLossWeight;
         }
 
@@ -296,7 +295,7 @@ public sealed class ClipModel : Module, ITextEncoder, IImageEncoder
         if (_groupLossWeight > 0f)
         {
             var groups = _groups!;
-            var dLoss = _groupLossWeight * _groupSize / n;
+            var dLoss = _groupLossWeight * groups.Size / n;
             for (var g = 0; g < groups.Count; g++)
             {
                 // Each group's backward writes its own rows of the group gradients, so together they fill them.
