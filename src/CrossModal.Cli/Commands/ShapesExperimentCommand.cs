@@ -29,7 +29,7 @@ internal static class ShapesExperimentCommand
         var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (e.g. 100, CLIP's final value), or 'learned' (the default)." };
         var split = new Option<string?>("--split") { Description = "Score on the 'test' photos (default) or the 'validation' photos (choose settings there, never on test)." };
         var clipSteps = new Option<int?>("--clip-steps") { Description = "Contrastive training steps (default 2000; 700 with --quick)." };
-        var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner, in batches grouped by caption length (default 6400; 600 with --quick)." };
+        var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner, in batches grouped by caption length (default 12800; 600 with --quick)." };
         var adversarialSteps = new Option<int?>("--adversarial-steps") { Description = "Generator steps of the CgT-GAN row, trained from each seed's C1 captioner (default 300; 60 with --quick; 0 leaves the row out)." };
         var adversarialAblations = new Option<bool>("--adversarial-ablations") { Description = "Also train the CgT-GAN ablations CLIP-cos + D, CLIP-agg only and D only." };
         command.Description = "ShapesWorld. Without a subcommand: run the experiment (train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos).";
@@ -41,7 +41,7 @@ internal static class ShapesExperimentCommand
         command.Options.Add(logitScale);
         command.Options.Add(split);
         command.Options.Add(clipSteps);
-        var clipBatchSize = new Option<int?>("--clip-batch-size") { Description = "Pairs per contrastive step, a multiple of --clip-hard-negatives (default 128; 64 with --quick). 256 with --clip-steps 4000 and --clip-group-weight 0 gives the CLIP four times the pairs without the group loss: a run of about 22 minutes whose paired captioner reached about 50 % (docs/shapesworld.md)." };
+        var clipBatchSize = new Option<int?>("--clip-batch-size") { Description = "Pairs per contrastive step, a multiple of --clip-hard-negatives (default 128; 64 with --quick). 256 with --clip-steps 4000 and --clip-group-weight 0 gives the CLIP four times the pairs without the group loss: a run of about 22 minutes whose retrieval ceiling matched the default's (docs/shapesworld.md)." };
         command.Options.Add(clipBatchSize);
         var clipHardNegatives = new Option<int?>("--clip-hard-negatives") { Description = "Pairs per hard-negative group of the CLIP's training data: a web pair and its minimal variants (the scene mirrored or flipped, two colours swapped, shapes redrawn), in one batch (default 4; 1: the web pairs alone)." };
         command.Options.Add(clipHardNegatives);
