@@ -72,11 +72,8 @@ public sealed class ShapesExperimentOptions
     /// <summary>How many captioners train at the same time, each on its own single-threaded CPU backend. On small
     /// models this uses the cores better than one captioner on all of them; results do not depend on it (the kernels
     /// give identical results at any thread count). Ignored (1) when the experiment runs on a non-CPU backend.</summary>
-    /// <value>One more than the number of cores, at most 5. On the 2-core machine three workers trained the nine
-    /// captioners of a short run (3,200 steps each) in 89.5 s of wall time, four in 89.9 s, two in 141–153 s: one job per
-    /// core ran each job about 1.7 times slower than three jobs sharing the two cores did, for a cause not found, and
-    /// nine jobs on two workers leave one core idle for the last of five rounds.</value>
-    public int CaptionerWorkers { get; set; } = Math.Min(Environment.ProcessorCount + 1, 5);
+    /// <value>The number of cores, at most 4.</value>
+    public int CaptionerWorkers { get; set; } = Math.Clamp(Environment.ProcessorCount, 1, 4);
 
     /// <summary>The CLIP's image tower. A ViT over the 32×32 photos does not learn shape at this budget (a linear probe
     /// on its embeddings finds shape at chance); the convolutional tower does (docs/shapesworld.md, "The CLIP").</summary>

@@ -26,6 +26,7 @@ public sealed partial class CpuBackend
     public void MaxPool2dForward(Tensor output, Tensor input, int kernel, int stride)
     {
         var (planes, h, w) = Planes(input, nameof(input));
+        using var limit = WorkerPool.Limit(_threads);
         MaxPool2d.Forward(Span(output), Span(input), planes, h, w, kernel, stride);
     }
 
@@ -33,6 +34,7 @@ public sealed partial class CpuBackend
     public void MaxPool2dBackward(Tensor dInput, Tensor dOutput, Tensor input, Tensor output, int kernel, int stride)
     {
         var (planes, h, w) = Planes(input, nameof(input));
+        using var limit = WorkerPool.Limit(_threads);
         MaxPool2d.Backward(Span(dInput), Span(dOutput), Span(input), Span(output), planes, h, w, kernel, stride);
     }
 

@@ -11,7 +11,7 @@ public sealed partial class CpuBackend
     {
         var (oc, c) = Matrix(weight, nameof(weight));
         var n = Rows(input, c, nameof(input));
-        Linear.Forward(Span(output), Span(input), Span(weight), bias is null ? default : Span(bias), n, c, oc);
+        Linear.Forward(Span(output), Span(input), Span(weight), bias is null ? default : Span(bias), n, c, oc, _threads);
     }
 
     /// <inheritdoc />
@@ -21,7 +21,7 @@ public sealed partial class CpuBackend
         var n = Rows(input, c, nameof(input));
         Linear.Backward(
             dInput is null ? default : Span(dInput), Span(dWeight), dBias is null ? default : Span(dBias),
-            Span(dOutput), Span(input), Span(weight), n, c, oc);
+            Span(dOutput), Span(input), Span(weight), n, c, oc, _threads);
     }
 
     /// <inheritdoc />
@@ -176,7 +176,7 @@ public sealed partial class CpuBackend
     public float ContrastiveLossForward(Tensor logits, Tensor rowLogSumExp, Tensor columnLogSumExp, Tensor image, Tensor text, Tensor logTemperature)
     {
         var (n, d) = Matrix(image, nameof(image));
-        return ContrastiveLoss.Forward(Span(logits), Span(rowLogSumExp), Span(columnLogSumExp), Span(image), Span(text), Scalar(logTemperature, nameof(logTemperature)), n, d);
+        return ContrastiveLoss.Forward(Span(logits), Span(rowLogSumExp), Span(columnLogSumExp), Span(image), Span(text), Scalar(logTemperature, nameof(logTemperature)), n, d, _threads);
     }
 
     /// <inheritdoc />
@@ -187,7 +187,7 @@ public sealed partial class CpuBackend
         var (n, d) = Matrix(image, nameof(image));
         var dt = ContrastiveLoss.Backward(
             Span(dImage), Span(dText), Span(dLogits), Span(logits), Span(rowLogSumExp), Span(columnLogSumExp),
-            Span(image), Span(text), Scalar(logTemperature, nameof(logTemperature)), dLoss, n, d);
+            Span(image), Span(text), Scalar(logTemperature, nameof(logTemperature)), dLoss, n, d, _threads);
         Span(dLogTemperature)[0] += dt;
     }
 

@@ -25,6 +25,22 @@ public static class ContrastiveLoss
     public static float Forward(
         Span<float> logits, Span<float> rowLogSumExp, Span<float> columnLogSumExp,
         ReadOnlySpan<float> image, ReadOnlySpan<float> text, float logTemperature, int n, int d)
+        => Forward(logits, rowLogSumExp, columnLogSumExp, image, text, logTemperature, n, d, Gemm.DefaultThreads);
+
+    /// <summary>Forward pass with its GEMM on at most <paramref name="maxThreads"/> threads (a backend's thread count).</summary>
+    /// <param name="logits">(N, N) written: <c>s·I·Tᵀ</c> (image rows, text columns).</param>
+    /// <param name="rowLogSumExp">(N) written: log Σ_j exp(L[i, j]).</param>
+    /// <param name="columnLogSumExp">(N) written: log Σ_i exp(L[i, j]).</param>
+    /// <param name="image">(N, D) image embeddings I.</param>
+    /// <param name="text">(N, D) text embeddings T; row i is image i's pair.</param>
+    /// <param name="logTemperature">τ; the logit scale is min(exp(τ), 100).</param>
+    /// <param name="n">Pairs N.</param>
+    /// <param name="d">Width D.</param>
+    /// <param name="maxThreads">Most threads the GEMM may use; at least 1.</param>
+    /// <returns>The loss.</returns>
+    public static float Forward(
+        Span<float> logits, Span<float> rowLogSumExp, Span<float> columnLogSumExp,
+        ReadOnlySpan<float> image, ReadOnlySpan<float> text, float logTemperature, int n, int d, int maxThreads)
     {
         KernelChecks.Length(logits, (long)n * n, nameof(logits));
         KernelChecks.Length(rowLogSumExp, n, nameof(rowLogSumExp));
@@ -33,7 +49,7 @@ public static class ContrastiveLoss
         KernelChecks.Length(text, (long)n * d, nameof(text));
         KernelChecks.Positive(n, nameof(n));
         var scale = MathF.Min(MathF.Exp(logTemperature), MaxLogitScale);
-        Gemm.Multiply(false, true, n, n, d, scale, image, d, text, d, 0f, logits, n);
+        Gemm.Multiply(false, true, n, n, d, scale, image, d, text, d, 0f, logits, n, maxThreads);
 
         double rowLoss = 0, columnLoss = 0;
         for (var i = 0; i < n; i++)
@@ -92,6 +108,27 @@ public static class ContrastiveLoss
         Span<float> dimage, Span<float> dtext, Span<float> dlogits,
         ReadOnlySpan<float> logits, ReadOnlySpan<float> rowLogSumExp, ReadOnlySpan<float> columnLogSumExp,
         ReadOnlySpan<float> image, ReadOnlySpan<float> text, float logTemperature, float dloss, int n, int d)
+        => Backward(dimage, dtext, dlogits, logits, rowLogSumExp, columnLogSumExp, image, text, logTemperature, dloss, n, d, Gemm.DefaultThreads);
+
+    /// <summary>Backward pass with its GEMMs on at most <paramref name="maxThreads"/> threads (a backend's thread count).</summary>
+    /// <param name="dimage">(N, D) overwritten.</param>
+    /// <param name="dtext">(N, D) overwritten.</param>
+    /// <param name="dlogits">(N, N) scratch, overwritten.</param>
+    /// <param name="logits">(N, N) from the forward pass.</param>
+    /// <param name="rowLogSumExp">(N) from the forward pass.</param>
+    /// <param name="columnLogSumExp">(N) from the forward pass.</param>
+    /// <param name="image">(N, D) as given to the forward pass.</param>
+    /// <param name="text">(N, D) as given to the forward pass.</param>
+    /// <param name="logTemperature">τ as given to the forward pass.</param>
+    /// <param name="dloss">Gradient of the loss.</param>
+    /// <param name="n">Pairs N.</param>
+    /// <param name="d">Width D.</param>
+    /// <param name="maxThreads">Most threads the GEMMs may use; at least 1.</param>
+    /// <returns>The gradient with respect to τ.</returns>
+    public static float Backward(
+        Span<float> dimage, Span<float> dtext, Span<float> dlogits,
+        ReadOnlySpan<float> logits, ReadOnlySpan<float> rowLogSumExp, ReadOnlySpan<float> columnLogSumExp,
+        ReadOnlySpan<float> image, ReadOnlySpan<float> text, float logTemperature, float dloss, int n, int d, int maxThreads)
     {
         KernelChecks.Length(dimage, (long)n * d, nameof(dimage));
         KernelChecks.Length(dtext, (long)n * d, nameof(dtext));
@@ -123,8 +160,8 @@ public static class ContrastiveLoss
             }
         }
 
-        Gemm.Multiply(false, false, n, d, n, scale, dlogits, n, text, d, 0f, dimage, d);
-        Gemm.Multiply(true, false, n, d, n, scale, dlogits, n, image, d, 0f, dtext, d);
+        Gemm.Multiply(false, false, n, d, n, scale, dlogits, n, text, d, 0f, dimage, d, maxThreads);
+        Gemm.Multiply(true, false, n, d, n, scale, dlogits, n, image, d, 0f, dtext, d, maxThreads);
 
         // dL/ds = Σ dL ⊙ (I·Tᵀ) = Σ dL ⊙ L / s; ds/dτ = exp(τ) = s inside the clamp.
         return exp <= MaxLogitScale ? (float)dscale : 0f;
