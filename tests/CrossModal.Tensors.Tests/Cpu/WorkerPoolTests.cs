@@ -55,6 +55,73 @@ public sealed class WorkerPoolTests
         Assert.Equal(Run(all), Run(one));
     }
 
+    [Fact]
+    public void ASingleThreadedBackendGivesTheSameLinearAndContrastiveResultsAsTheDefault()
+    {
+        // Large enough that the default backend's GEMMs are split over the pool (above GemmDriver.ParallelThreshold).
+        const int n = 256, c = 96, oc = 128;
+        var random = new Random(5);
+        float[] Fill(int count)
+        {
+            var a = new float[count];
+            for (var i = 0; i < count; i++)
+            {
+                a[i] = (float)(random.NextDouble() * 2 - 1);
+            }
+
+            return a;
+        }
+
+        var x = Fill(n * c);
+        var w = Fill(oc * c);
+        var b = Fill(oc);
+        var dy = Fill(n * oc);
+        var image = Fill(n * oc);
+        var text = Fill(n * oc);
+
+        float[][] Run(CpuBackend backend)
+        {
+            var input = backend.Allocate([n, c]);
+            var weight = backend.Allocate([oc, c]);
+            var bias = backend.Allocate([oc]);
+            var output = backend.Allocate([n, oc]);
+            var dOutput = backend.Allocate([n, oc]);
+            var dInput = backend.Allocate([n, c]);
+            var dWeight = backend.Allocate([oc, c]);
+            var dBias = backend.Allocate([oc]);
+            input.CopyFrom(x);
+            weight.CopyFrom(w);
+            bias.CopyFrom(b);
+            dOutput.CopyFrom(dy);
+            backend.LinearForward(output, input, weight, bias);
+            backend.LinearBackward(dInput, dWeight, dBias, dOutput, input, weight);
+
+            var img = backend.Allocate([n, oc]);
+            var txt = backend.Allocate([n, oc]);
+            img.CopyFrom(image);
+            txt.CopyFrom(text);
+            var logits = backend.Allocate([n, n]);
+            var rows = backend.Allocate([n]);
+            var columns = backend.Allocate([n]);
+            var logT = backend.Allocate([1]);
+            logT.CopyFrom([2.0f]);
+            var loss = backend.ContrastiveLossForward(logits, rows, columns, img, txt, logT);
+            var dImg = backend.Allocate([n, oc]);
+            var dTxt = backend.Allocate([n, oc]);
+            var dLogT = backend.Allocate([1]);
+            var dLogits = backend.Allocate([n, n]);
+            backend.ContrastiveLossBackward(dImg, dTxt, dLogT, dLogits, logits, rows, columns, img, txt, logT, 1f);
+            return [output.ToArray(), dInput.ToArray(), dWeight.ToArray(), dBias.ToArray(), [loss], dImg.ToArray(), dTxt.ToArray(), dLogT.ToArray()];
+        }
+
+        var all = Run(CpuBackend.Default);
+        var one = Run(new CpuBackend(new CpuBackendOptions { Threads = 1 }));
+        for (var i = 0; i < all.Length; i++)
+        {
+            Assert.Equal(all[i], one[i]);
+        }
+    }
+
     private sealed class CountingWork(int parts, int failingPart) : IParallelWork
     {
         public int[] Runs { get; } = new int[parts];
