@@ -39,8 +39,9 @@ public sealed class ShapesExperimentOptions
     public int ClipBatchSize { get; set; } = 128;
 
     /// <summary>Pairs per hard-negative group of the CLIP's training data: each web pair is followed by
-    /// this many − 1 variants of its scene that differ only in where things are (mirrored or flipped), in which
-    /// colour goes with which object (two colours swapped) or in what the objects are (shapes redrawn), and each group shares a batch (<see cref="ShapesWorldDataset.WebHardNegativeGroups"/>). With
+    /// this many − 1 variants of its scene that differ only in which colour or size goes with which object (two
+    /// colours swapped, two sizes swapped) or in what the objects are (shapes redrawn), and each group shares a batch
+    /// (<see cref="ShapesWorldDataset.WebHardNegativeGroups"/>). With
     /// random batches alone, colour, size and layout already tell the pairs apart, and the CLIP learns shape late.
     /// 1 trains on the web pairs as they are.</summary>
     /// <value>4.</value>
@@ -111,7 +112,8 @@ public sealed class ShapesExperimentOptions
     public int EmbeddingDimension { get; set; } = 256;
 
     /// <summary>Optimiser steps of every captioner (the same budget for each strategy and the ceiling).</summary>
-    /// <value>12800 (20 epochs of the 20,000 captions in batches grouped by length, <see cref="CaptionerGroupByLength"/>).
+    /// <value>12800 in batches grouped by length (<see cref="CaptionerGroupByLength"/>): 20 epochs of the paired
+    /// captioner's 20,000 web pairs, 4 of the text-only captioners' 100,000 corpus captions.
     /// With the default CLIP (group loss weight 4) the whole run on the validation photos gave the paired captioner
     /// 46.0 % scene F1 at 6,400 grouped steps, 49.4 % at 11,200 and 51.8 % at 12,800 (C1 38.1, 41.2, 39.7 %); alone, a
     /// paired captioner with a peak learning rate of 3·10⁻³ or 4·10⁻³ instead of 2·10⁻³ did no better at 6,400 steps

@@ -120,40 +120,104 @@ public class SceneVariantsTests
     }
 
     [Fact]
-    public void A_hard_negative_group_holds_different_admitted_scenes_mirror_first()
+    public void Swapped_sizes_exchange_two_objects_sizes_keep_everything_else_and_still_fit()
+    {
+        var random = new WorldRandom(6);
+        var swaps = 0;
+        foreach (var scene in Scenes(300))
+        {
+            var swapped = SceneVariants.WithSizesSwapped(scene, random);
+            if (scene.Placements.Select(p => p.Object.Size).Distinct().Count() < 2)
+            {
+                Assert.Null(swapped);
+                continue;
+            }
+
+            if (swapped is null)
+            {
+                continue;
+            }
+
+            swaps++;
+            Assert.NotEqual(scene.Description, swapped.Description);
+            Assert.Equal(scene.Description.Relations, swapped.Description.Relations);
+            Assert.Equal(scene.Description.Objects.Select(o => (o.Shape, o.Color)), swapped.Description.Objects.Select(o => (o.Shape, o.Color)));
+            Assert.Equal(scene.Description.Objects.Select(o => o.Size).Order(), swapped.Description.Objects.Select(o => o.Size).Order());
+            Assert.Equal(2, scene.Description.Objects.Zip(swapped.Description.Objects).Count(p => p.First.Size != p.Second.Size));
+            var radii = scene.Placements.Select(p => p.Radius).Order().ToArray();
+            Assert.Equal(radii, swapped.Placements.Select(p => p.Radius).Order().ToArray());
+            for (var i = 0; i < swapped.Placements.Count; i++)
+            {
+                var (a, b) = (scene.Placements[i], swapped.Placements[i]);
+                Assert.Equal((a.X, a.Y), (b.X, b.Y));
+                var r = b.Radius + SceneLayout.BorderMargin;
+                Assert.InRange(b.X, r, 1f - r);
+                Assert.InRange(b.Y, r, 1f - r);
+                for (var j = i + 1; j < swapped.Placements.Count; j++)
+                {
+                    var c = swapped.Placements[j];
+                    var min = b.Radius + c.Radius + SceneLayout.MinimumGap;
+                    Assert.True((b.X - c.X) * (b.X - c.X) + (b.Y - c.Y) * (b.Y - c.Y) >= min * min, "the swapped objects overlap");
+                }
+            }
+
+            // Positions are kept, so every stated relation reads the same from the swapped layout.
+            foreach (var relation in swapped.Description.Relations)
+            {
+                Assert.Equal(relation.Relation, SceneLayout.Relate(swapped.Placements[relation.Subject], swapped.Placements[relation.Landmark]));
+            }
+        }
+
+        Assert.True(swaps > 30, $"only {swaps} size swaps in 300 scenes");
+    }
+
+    [Fact]
+    public void A_hard_negative_group_holds_different_admitted_scenes_binding_swaps_first_and_no_mirror()
     {
         var random = new WorldRandom(4);
-        foreach (var scene in Scenes(100))
+        var (colorSwaps, sizeSwaps) = (0, 0);
+        foreach (var scene in Scenes(200))
         {
             var group = SceneVariants.HardNegativeGroup(scene, 4, random);
             Assert.Equal(4, group.Count);
             Assert.Same(scene, group[0]);
             Assert.Equal(4, group.Select(s => s.Description.Key).Distinct().Count());
-            if (scene.Description.Relations.Any(r => r.Relation is SpatialRelation.LeftOf or SpatialRelation.RightOf))
+            var objects = scene.Description.Objects;
+            foreach (var variant in group.Skip(1))
             {
-                Assert.Equal(SceneVariants.Mirrored(scene).Description.Key, group[1].Description.Key);
+                // Every variant changes what the objects are or which attribute goes with which; none is the same
+                // objects in other places (a mirror or flip).
+                Assert.NotEqual(objects, variant.Description.Objects);
+                Assert.Equal(scene.Description.Relations, variant.Description.Relations);
             }
-            else if (scene.Description.Relations.Count > 0)
-            {
-                Assert.Equal(SceneVariants.Flipped(scene).Description.Key, group[1].Description.Key);
-            }
+
+            // The binding swaps come first: a colour swap keeps every shape and size, a size swap every shape and colour.
+            bool IsColorSwap(Scene v) => v.Description.Objects.Select(o => (o.Shape, o.Size)).SequenceEqual(objects.Select(o => (o.Shape, o.Size)));
+            bool IsSizeSwap(Scene v) => v.Description.Objects.Select(o => (o.Shape, o.Color)).SequenceEqual(objects.Select(o => (o.Shape, o.Color)));
+            var firstRedraw = group.Skip(1).TakeWhile(v => IsColorSwap(v) || IsSizeSwap(v)).Count() + 1;
+            Assert.All(group.Skip(firstRedraw), v => Assert.False(IsSizeSwap(v), "a size swap after a redrawn variant"));
+            colorSwaps += group.Skip(1).Count(IsColorSwap);
+            sizeSwaps += group.Skip(1).Count(IsSizeSwap);
         }
+
+        Assert.True(colorSwaps > 80, $"only {colorSwaps} colour swaps in 200 groups");
+        Assert.True(sizeSwaps > 20, $"only {sizeSwaps} size swaps in 200 groups");
 
         // An admission rule that refuses every variant leaves the scene alone.
         Assert.Single(SceneVariants.HardNegativeGroup(Scenes(1).First(), 4, random, _ => false));
     }
 
     [Fact]
-    public void The_web_hard_negative_groups_are_deterministic_captioned_and_never_another_splits_scene()
+    public void The_web_hard_negative_groups_are_deterministic_captioned_and_never_a_validation_or_test_scene()
     {
         var options = ShapesWorldOptions.Quick();
-        options.WebPairs = 4_000; // the quick experiment's web share: most variants are admissible
+        options.WebPairs = 4_000;
         var world = ShapesWorldDataset.Generate(options);
         var pairs = world.WebHardNegativeGroups(4);
         Assert.Equal(4, pairs.GroupSize);
         Assert.Equal(4 * (4_000 - pairs.LeftOut), pairs.Photos.Count);
         Assert.InRange(pairs.LeftOut, 0, 40);
-        var others = world.Splits.Where(s => s != world.Web).SelectMany(s => s.Scenes).Select(d => d.Key).ToHashSet();
+        var others = world.Validation.Scenes.Concat(world.Test.Scenes).Select(d => d.Key).ToHashSet();
         for (var g = 0; g < pairs.Photos.Count / 4; g++)
         {
             var keys = new HashSet<string>();

@@ -43,7 +43,7 @@ internal static class ShapesExperimentCommand
         command.Options.Add(clipSteps);
         var clipBatchSize = new Option<int?>("--clip-batch-size") { Description = "Pairs per contrastive step, a multiple of --clip-hard-negatives (default 128; 64 with --quick). 256 with --clip-steps 4000 and --clip-group-weight 0 gives the CLIP four times the pairs without the group loss: a run of about 22 minutes whose retrieval ceiling matched the default's (docs/shapesworld.md)." };
         command.Options.Add(clipBatchSize);
-        var clipHardNegatives = new Option<int?>("--clip-hard-negatives") { Description = "Pairs per hard-negative group of the CLIP's training data: a web pair and its minimal variants (the scene mirrored or flipped, two colours swapped, shapes redrawn), in one batch (default 4; 1: the web pairs alone)." };
+        var clipHardNegatives = new Option<int?>("--clip-hard-negatives") { Description = "Pairs per hard-negative group of the CLIP's training data: a web pair and its minimal variants (two colours swapped, two sizes swapped, shapes redrawn), in one batch (default 4; 1: the web pairs alone)." };
         command.Options.Add(clipHardNegatives);
         var clipGroupWeight = new Option<float?>("--clip-group-weight") { Description = "Weight of each hard-negative group's own contrastive loss beside the batch's, ≥ 0 (default 4; 0: CLIP's loss alone)." };
         command.Options.Add(clipGroupWeight);

@@ -159,11 +159,12 @@ public sealed class ShapesWorldDataset
     /// The web pairs in groups of hard negatives, for contrastive training with
     /// <c>ClipContrastiveTrainerOptions.GroupSize</c> = <paramref name="groupSize"/>: each web pair is followed by
     /// <paramref name="groupSize"/> − 1 minimal-pair variants of its scene (<see cref="SceneVariants.HardNegativeGroup"/>:
-    /// mirrored, shapes redrawn, colours redrawn, from the world's <see cref="ShapesWorldOptions.Kinds"/>), each photographed and captioned afresh from seeds derived from the
-    /// pair's. Only variants that the dataset's scene hash assigns to the web split are used, so no variant can be a
-    /// scene of another split (the validation and test scenes stay unseen); the share of admissible variants is the web
-    /// split's share of all requested items. A web pair with too few admissible variants
-    /// is left out with its group.
+    /// colours swapped, sizes swapped, shapes redrawn, colours redrawn, from the world's <see cref="ShapesWorldOptions.Kinds"/>),
+    /// each photographed and captioned afresh from seeds derived from the pair's. A variant is used only when the
+    /// dataset's scene hash does not assign it to the validation or test split, so no variant can be a scene of either
+    /// (drawn or not), and the evaluation scenes stay unseen. Variants may be scenes of the other training splits
+    /// (corpus, auxiliary, unpaired): the CLIP stands for a model pretrained on web data, which is no evaluation data.
+    /// A web pair with too few admissible variants is left out with its group.
     /// </summary>
     /// <param name="groupSize">Pairs per group, at least 1 (1: the web pairs as they are).</param>
     /// <returns>The grouped pairs; photos rendered in parallel (the result does not depend on the thread count).</returns>
@@ -172,12 +173,12 @@ public sealed class ShapesWorldDataset
         ArgumentOutOfRangeException.ThrowIfLessThan(groupSize, 1);
         var examples = Web.Examples;
         var groups = new IReadOnlyList<Scene>?[examples.Count];
-        const int webBucket = 0;
+        const int validationBucket = 4;
         Parallel.For(0, examples.Count, i =>
         {
             var random = new WorldRandom(WorldRandom.Derive(examples[i].RenderSeed, VariantStream));
             var group = SceneVariants.HardNegativeGroup(examples[i].Scene, groupSize, random,
-                d => Bucket(_splitSeed, d.Key, _cumulative) == webBucket, Options.Kinds);
+                d => Bucket(_splitSeed, d.Key, _cumulative) < validationBucket, Options.Kinds);
             groups[i] = group.Count == groupSize ? group : null;
         });
 

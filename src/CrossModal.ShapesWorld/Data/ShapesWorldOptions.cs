@@ -20,8 +20,11 @@ public sealed class ShapesWorldOptions
     public int WebPairs { get; set; } = 20_000;
 
     /// <summary>Captions of the text-only corpus (no images).</summary>
-    /// <value>20,000.</value>
-    public int CorpusCaptions { get; set; } = 20_000;
+    /// <value>100,000. A larger corpus holds a caption closer to each scene, which raises what retrieving from it can
+    /// score: on the validation scenes of world 1 the best corpus caption chosen by the true scene scores 0.724 / 0.755 /
+    /// 0.771 / 0.781 scene F1 at 20,000 / 60,000 / 100,000 / 200,000 captions, and by the true objects alone 0.601 /
+    /// 0.621 / 0.643 / 0.643. Past 100,000 the gain is small.</value>
+    public int CorpusCaptions { get; set; } = 100_000;
 
     /// <summary>Pairs of the small paired auxiliary set (about 1 % of the corpus).</summary>
     /// <value>200.</value>

@@ -184,6 +184,37 @@ public static class SceneLayout
         return false;
     }
 
+    /// <summary>Whether placed objects keep the layout's rules: each inside the image with
+    /// <see cref="BorderMargin"/> to spare, and every two at least r₁ + r₂ + <see cref="MinimumGap"/> apart.</summary>
+    /// <param name="placed">The objects.</param>
+    /// <returns>True when every object fits.</returns>
+    internal static bool Fits(IReadOnlyList<PlacedObject> placed)
+    {
+        for (int i = 0; i < placed.Count; i++)
+        {
+            PlacedObject a = placed[i];
+            float lo = a.Radius + BorderMargin;
+            float hi = 1f - a.Radius - BorderMargin;
+            if (a.X < lo || a.X > hi || a.Y < lo || a.Y > hi)
+            {
+                return false;
+            }
+
+            for (int j = i + 1; j < placed.Count; j++)
+            {
+                float dx = placed[j].X - a.X;
+                float dy = placed[j].Y - a.Y;
+                float min = placed[j].Radius + a.Radius + MinimumGap;
+                if (dx * dx + dy * dy < min * min)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
     private static bool Clear(PlacedObject candidate, PlacedObject[] placed, bool[] done)
     {
         for (int j = 0; j < placed.Length; j++)
