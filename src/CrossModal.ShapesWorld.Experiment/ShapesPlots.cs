@@ -40,7 +40,7 @@ internal static class ShapesPlots
             figures.Add(new("differences", Differences(study), 720, 420));
         }
 
-        figures.Add(new("gap_study", GapStudy(study), 760, 520));
+        figures.Add(new("gap_study", GapStudy(study), 1000, 520));
         figures.AddRange(ShapesAdversarial.Figures(study));
         return figures;
     }
