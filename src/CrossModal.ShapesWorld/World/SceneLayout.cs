@@ -184,17 +184,19 @@ public static class SceneLayout
         return false;
     }
 
-    /// <summary>Whether placed objects keep the layout's rules: each inside the image with
-    /// <see cref="BorderMargin"/> to spare, and every two at least r₁ + r₂ + <see cref="MinimumGap"/> apart.</summary>
+    /// <summary>Whether placed objects are apart and inside the image: each with <paramref name="borderMargin"/> to
+    /// spare at the border, and every two at least r₁ + r₂ + <paramref name="minimumGap"/> apart.</summary>
     /// <param name="placed">The objects.</param>
+    /// <param name="minimumGap">Free space between any two objects, as a fraction of the image side.</param>
+    /// <param name="borderMargin">Free space between an object and the border.</param>
     /// <returns>True when every object fits.</returns>
-    internal static bool Fits(IReadOnlyList<PlacedObject> placed)
+    internal static bool Fits(IReadOnlyList<PlacedObject> placed, float minimumGap, float borderMargin)
     {
         for (int i = 0; i < placed.Count; i++)
         {
             PlacedObject a = placed[i];
-            float lo = a.Radius + BorderMargin;
-            float hi = 1f - a.Radius - BorderMargin;
+            float lo = a.Radius + borderMargin;
+            float hi = 1f - a.Radius - borderMargin;
             if (a.X < lo || a.X > hi || a.Y < lo || a.Y > hi)
             {
                 return false;
@@ -204,7 +206,7 @@ public static class SceneLayout
             {
                 float dx = placed[j].X - a.X;
                 float dy = placed[j].Y - a.Y;
-                float min = placed[j].Radius + a.Radius + MinimumGap;
+                float min = placed[j].Radius + a.Radius + minimumGap;
                 if (dx * dx + dy * dy < min * min)
                 {
                     return false;

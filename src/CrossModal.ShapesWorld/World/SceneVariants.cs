@@ -14,6 +14,13 @@ namespace CrossModal.ShapesWorld.World;
 /// </summary>
 public static class SceneVariants
 {
+    /// <summary>Free space a size swap keeps between objects, as a fraction of the image side (and none at the border:
+    /// the objects stay inside the image). Looser than the layout's own spacing, which leaves room for the renderer's
+    /// jitter next to a relation's margin; a training variant needs only objects that do not overlap. Of the 10,392 in
+    /// 20,000 generated scenes that hold objects of two sizes, 52.8 % have a swap that fits this way and 33.6 % one
+    /// that keeps the layout's spacing.</summary>
+    private const float SizeSwapGap = 0.02f;
+
     /// <summary>The same scene with every object's shape redrawn to a different shape (colours, sizes and positions
     /// kept), the objects staying pairwise different.</summary>
     /// <param name="scene">The scene.</param>
@@ -147,9 +154,8 @@ public static class SceneVariants
     /// <summary>The scene with the sizes of two objects exchanged, everything else kept (positions included): the
     /// same bag of shapes, colours and sizes bound differently, the negative that tells whether a model binds each
     /// size to its object. Of the pairs of objects with different sizes, tried in an order drawn from
-    /// <paramref name="random"/>, the first whose exchange keeps the layout's rules (inside the image, no overlap;
-    /// <see cref="SceneLayout.BorderMargin"/>, <see cref="SceneLayout.MinimumGap"/>) is used. Positions do not move, so
-    /// every stated relation still holds.</summary>
+    /// <paramref name="random"/>, the first whose exchange leaves every object inside the image and every two objects
+    /// at least 0.02 of the side apart is used. Positions do not move, so every stated relation still holds.</summary>
     /// <param name="scene">The scene.</param>
     /// <param name="random">The generator.</param>
     /// <returns>The swapped scene, or null when no pair of objects differs in size or no exchange fits.</returns>
@@ -181,7 +187,7 @@ public static class SceneVariants
             var swapped = placements.ToArray();
             swapped[i] = placements[i] with { Object = placements[i].Object with { Size = placements[j].Object.Size }, Radius = placements[j].Radius };
             swapped[j] = placements[j] with { Object = placements[j].Object with { Size = placements[i].Object.Size }, Radius = placements[i].Radius };
-            if (swapped.Select(p => p.Object).Distinct().Count() == swapped.Length && SceneLayout.Fits(swapped))
+            if (swapped.Select(p => p.Object).Distinct().Count() == swapped.Length && SceneLayout.Fits(swapped, SizeSwapGap, 0f))
             {
                 return new Scene(new SceneDescription(swapped.Select(p => p.Object), scene.Description.Relations), swapped);
             }
