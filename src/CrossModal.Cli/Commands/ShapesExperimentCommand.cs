@@ -29,7 +29,7 @@ internal static class ShapesExperimentCommand
         var logitScale = new Option<string?>("--clip-logit-scale") { Description = "The CLIP's fixed logit scale 1/τ (e.g. 100, CLIP's final value), or 'learned' (the default)." };
         var split = new Option<string?>("--split") { Description = "Score on the 'test' photos (default) or the 'validation' photos (choose settings there, never on test)." };
         var clipSteps = new Option<int?>("--clip-steps") { Description = "Contrastive training steps (default 2000; 700 with --quick)." };
-        var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner, in batches grouped by caption length (default 12800; 600 with --quick)." };
+        var captionerSteps = new Option<int?>("--captioner-steps") { Description = "Training steps of every captioner, in batches grouped by caption length (default 12800; 1800 with --quick)." };
         var adversarialSteps = new Option<int?>("--adversarial-steps") { Description = "Generator steps of the CgT-GAN row, trained from each seed's C1 captioner (default 300; 60 with --quick; 0 leaves the row out)." };
         var adversarialAblations = new Option<bool>("--adversarial-ablations") { Description = "Also train the CgT-GAN ablations CLIP-cos + D, CLIP-agg only and D only." };
         command.Description = "ShapesWorld. Without a subcommand: run the experiment (train a small CLIP, one text-only captioner per bridging strategy and the paired ceiling, and score them on rendered test photos).";
