@@ -204,10 +204,7 @@ public static class SceneLayout
 
             for (int j = i + 1; j < placed.Count; j++)
             {
-                float dx = placed[j].X - a.X;
-                float dy = placed[j].Y - a.Y;
-                float min = placed[j].Radius + a.Radius + minimumGap;
-                if (dx * dx + dy * dy < min * min)
+                if (TooClose(placed[j], a, minimumGap))
                 {
                     return false;
                 }
@@ -226,16 +223,22 @@ public static class SceneLayout
                 continue;
             }
 
-            float dx = placed[j].X - candidate.X;
-            float dy = placed[j].Y - candidate.Y;
-            float min = placed[j].Radius + candidate.Radius + MinimumGap;
-            if (dx * dx + dy * dy < min * min)
+            if (TooClose(placed[j], candidate, MinimumGap))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    // Whether two objects' centres are closer than r₁ + r₂ + gap.
+    private static bool TooClose(PlacedObject placed, PlacedObject other, float gap)
+    {
+        float dx = placed.X - other.X;
+        float dy = placed.Y - other.Y;
+        float min = placed.Radius + other.Radius + gap;
+        return dx * dx + dy * dy < min * min;
     }
 
     private static bool AllRelationsHold(SceneDescription d, IReadOnlyList<PlacedObject> placed)

@@ -122,17 +122,7 @@ public static class SceneVariants
         ArgumentNullException.ThrowIfNull(scene);
         ArgumentNullException.ThrowIfNull(random);
         var placements = scene.Placements;
-        var pairs = new List<(int A, int B)>();
-        for (var a = 0; a < placements.Count; a++)
-        {
-            for (var b = a + 1; b < placements.Count; b++)
-            {
-                if (placements[a].Object.Color != placements[b].Object.Color)
-                {
-                    pairs.Add((a, b));
-                }
-            }
-        }
+        var pairs = PairsDiffering(placements, o => o.Color);
 
         if (pairs.Count == 0)
         {
@@ -164,17 +154,7 @@ public static class SceneVariants
         ArgumentNullException.ThrowIfNull(scene);
         ArgumentNullException.ThrowIfNull(random);
         var placements = scene.Placements;
-        var pairs = new List<(int A, int B)>();
-        for (var a = 0; a < placements.Count; a++)
-        {
-            for (var b = a + 1; b < placements.Count; b++)
-            {
-                if (placements[a].Object.Size != placements[b].Object.Size)
-                {
-                    pairs.Add((a, b));
-                }
-            }
-        }
+        var pairs = PairsDiffering(placements, o => o.Size);
 
         for (var k = pairs.Count - 1; k > 0; k--)
         {
@@ -194,6 +174,24 @@ public static class SceneVariants
         }
 
         return null;
+    }
+
+    // The index pairs (a < b) of objects whose property differs, in index order.
+    private static List<(int A, int B)> PairsDiffering<T>(IReadOnlyList<PlacedObject> placements, Func<ObjectDescription, T> property)
+    {
+        var pairs = new List<(int A, int B)>();
+        for (var a = 0; a < placements.Count; a++)
+        {
+            for (var b = a + 1; b < placements.Count; b++)
+            {
+                if (!EqualityComparer<T>.Default.Equals(property(placements[a].Object), property(placements[b].Object)))
+                {
+                    pairs.Add((a, b));
+                }
+            }
+        }
+
+        return pairs;
     }
 
     /// <summary>A scene and up to <paramref name="size"/> − 1 hard negatives of it, all different as descriptions and
